@@ -1,0 +1,463 @@
+// The storage ports over Kysely: one code path for SQLite and PostgreSQL. Queries stay within the
+// SQL both engines share (RETURNING included: SQLite has had it since 3.35).
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  AuditEvent,
+  AuditEventType,
+  NewAuditEvent,
+  RefreshTokenRecord,
+  RevocationEvent,
+  RevocationKind,
+  RevokeReason,
+  Session,
+  SigningKeyRecord,
+  User,
+  UserStatus,
+  UserWithPassword,
+} from '../../core/model.js';
+import type { NewSession, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
+import type { Database, SessionsTable, UsersTable } from './schema.js';
+
+const toUser = (row: Selectable<UsersTable>): User => ({
+  id: row.id,
+  email: row.email,
+  roles: JSON.parse(row.roles) as string[],
+  status: row.status as UserStatus,
+  epoch: Number(row.epoch),
+  createdAt: Number(row.created_at),
+});
+
+const toUserWithPassword = (row: Selectable<UsersTable>): UserWithPassword => ({
+  ...toUser(row),
+  passwordHash: row.password_hash,
+});
+
+const toSession = (row: Selectable<SessionsTable>): Session => ({
+  id: row.id,
+  userId: row.user_id,
+  clientId: row.client_id,
+  strategy: row.strategy as Session['strategy'],
+  createdAt: Number(row.created_at),
+  lastSeenAt: Number(row.last_seen_at),
+  idleExpiresAt: Number(row.idle_expires_at),
+  expiresAt: Number(row.expires_at),
+  ip: row.ip,
+  userAgent: row.user_agent,
+  revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+});
+
+const nullableNumber = (value: number | null): number | null =>
+  value === null ? null : Number(value);
+
+export class SqlStorage implements Storage {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly onClose: () => Promise<void> = () => db.destroy(),
+  ) {}
+
+  // --- users ---------------------------------------------------------------------------------
+
+  async createUser(user: UserWithPassword): Promise<User | null> {
+    const inserted = await this.db
+      .insertInto('users')
+      .values({
+        id: user.id,
+        email: user.email,
+        password_hash: user.passwordHash,
+        roles: JSON.stringify(user.roles),
+        status: user.status,
+        epoch: user.epoch,
+        created_at: user.createdAt,
+        updated_at: user.createdAt,
+      })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return null;
+    const { passwordHash: _secret, ...created } = user;
+    return created;
+  }
+
+  async findUserById(id: string): Promise<User | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async findUserByEmail(email: string): Promise<UserWithPassword | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email', '=', email)
+      .executeTakeFirst();
+    return row ? toUserWithPassword(row) : null;
+  }
+
+  async findUserWithPassword(id: string): Promise<UserWithPassword | null> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toUserWithPassword(row) : null;
+  }
+
+  async listUsers(query: {
+    email?: string;
+    limit: number;
+    after?: string;
+  }): Promise<readonly User[]> {
+    let q = this.db.selectFrom('users').selectAll().orderBy('id').limit(query.limit);
+    if (query.email !== undefined) q = q.where('email', '=', query.email);
+    if (query.after !== undefined) q = q.where('id', '>', query.after);
+    return (await q.execute()).map(toUser);
+  }
+
+  async updatePassword(userId: string, passwordHash: string, epoch: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, epoch })
+      .where('id', '=', userId)
+      .execute();
+  }
+
+  async setStatus(userId: string, status: UserStatus, epoch: number | null): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set(epoch === null ? { status } : { status, epoch })
+      .where('id', '=', userId)
+      .execute();
+  }
+
+  async advanceEpoch(userId: string, epoch: number): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ epoch })
+      .where('id', '=', userId)
+      .where('epoch', '<', epoch)
+      .execute();
+  }
+
+  // --- sessions ------------------------------------------------------------------------------
+
+  async createSession(session: NewSession): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        user_id: session.userId,
+        client_id: session.clientId,
+        strategy: session.strategy,
+        secret_hash: session.secretHash,
+        created_at: session.createdAt,
+        last_seen_at: session.lastSeenAt,
+        idle_expires_at: session.idleExpiresAt,
+        expires_at: session.expiresAt,
+        ip: session.ip,
+        user_agent: session.userAgent,
+        revoked_at: null,
+        revoke_reason: null,
+      })
+      .execute();
+  }
+
+  async findSessionById(id: string): Promise<Session | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async findSessionBySecretHash(secretHash: string): Promise<Session | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async listActiveSessions(userId: string, now: number): Promise<readonly Session[]> {
+    const rows = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where('idle_expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(toSession);
+  }
+
+  async touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: lastSeenAt, idle_expires_at: idleExpiresAt })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async revokeSessions(
+    ids: readonly string[],
+    now: number,
+    reason: RevokeReason,
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const revoked = await trx
+        .updateTable('sessions')
+        .set({ revoked_at: now, revoke_reason: reason, secret_hash: null })
+        .where('id', 'in', ids)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute();
+      await trx.deleteFrom('refresh_tokens').where('session_id', 'in', ids).execute();
+      return revoked.map((row) => row.id);
+    });
+  }
+
+  async replaceSessionSecret(id: string, secretHash: string): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ secret_hash: secretHash })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  // --- refresh tokens ------------------------------------------------------------------------
+
+  async createRefreshToken(record: {
+    tokenHash: string;
+    sessionId: string;
+    createdAt: number;
+  }): Promise<void> {
+    await this.db
+      .insertInto('refresh_tokens')
+      .values({
+        token_hash: record.tokenHash,
+        session_id: record.sessionId,
+        created_at: record.createdAt,
+        rotated_at: null,
+        successor_hash: null,
+        successor_sealed: null,
+      })
+      .execute();
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      tokenHash: row.token_hash,
+      sessionId: row.session_id,
+      createdAt: Number(row.created_at),
+      rotatedAt: nullableNumber(row.rotated_at),
+      successorHash: row.successor_hash,
+      successorSealed: row.successor_sealed,
+    };
+  }
+
+  async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'> {
+    return this.db.transaction().execute(async (trx) => {
+      // The conditional update is the compare-and-set: on PostgreSQL a concurrent rotation of the
+      // same row waits for our commit, re-checks `rotated_at IS NULL` and updates nothing.
+      const won = await trx
+        .updateTable('refresh_tokens')
+        .set({
+          rotated_at: input.now,
+          successor_hash: input.successor.tokenHash,
+          successor_sealed: input.successor.sealed,
+        })
+        .where('token_hash', '=', input.presentedHash)
+        .where('rotated_at', 'is', null)
+        .returning('session_id')
+        .executeTakeFirst();
+      if (!won) return 'already_rotated';
+      await trx
+        .insertInto('refresh_tokens')
+        .values({
+          token_hash: input.successor.tokenHash,
+          session_id: won.session_id,
+          created_at: input.now,
+          rotated_at: null,
+          successor_hash: null,
+          successor_sealed: null,
+        })
+        .execute();
+      await trx
+        .updateTable('sessions')
+        .set({ last_seen_at: input.now, idle_expires_at: input.idleExpiresAt })
+        .where('id', '=', won.session_id)
+        .execute();
+      return 'rotated';
+    });
+  }
+
+  // --- revocation log ------------------------------------------------------------------------
+
+  async appendRevocation(event: Omit<RevocationEvent, 'seq'>): Promise<RevocationEvent> {
+    const row = await this.db
+      .insertInto('revocations')
+      .values({ kind: event.kind, subject_id: event.subjectId, at: event.at, until: event.until })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return { ...event, seq: Number(row.seq) };
+  }
+
+  async listRevocations(query: {
+    after: number;
+    limit: number;
+  }): Promise<readonly RevocationEvent[]> {
+    const rows = await this.db
+      .selectFrom('revocations')
+      .selectAll()
+      .where('seq', '>', query.after)
+      .orderBy('seq')
+      .limit(query.limit)
+      .execute();
+    return rows.map(toRevocation);
+  }
+
+  async listLiveRevocations(now: number): Promise<readonly RevocationEvent[]> {
+    const rows = await this.db
+      .selectFrom('revocations')
+      .selectAll()
+      .where('until', '>=', now)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toRevocation);
+  }
+
+  async pruneRevocations(now: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('revocations')
+      .where('until', '<', now)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  // --- audit ---------------------------------------------------------------------------------
+
+  async appendAudit(event: NewAuditEvent): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        type: event.type,
+        at: event.at,
+        user_id: event.userId,
+        session_id: event.sessionId,
+        client_id: event.clientId,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        detail: JSON.stringify(event.detail),
+      })
+      .execute();
+  }
+
+  async listAudit(query: {
+    userId?: string;
+    type?: AuditEventType;
+    limit: number;
+    before?: number;
+  }): Promise<readonly AuditEvent[]> {
+    let q = this.db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(query.limit);
+    if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
+    if (query.type !== undefined) q = q.where('type', '=', query.type);
+    if (query.before !== undefined) q = q.where('id', '<', query.before);
+    const rows = await q.execute();
+    return rows.map((row) => ({
+      id: Number(row.id),
+      type: row.type as AuditEventType,
+      at: Number(row.at),
+      userId: row.user_id,
+      sessionId: row.session_id,
+      clientId: row.client_id,
+      ip: row.ip,
+      userAgent: row.user_agent,
+      detail: JSON.parse(row.detail) as AuditEvent['detail'],
+    }));
+  }
+
+  // --- signing keys --------------------------------------------------------------------------
+
+  async listSigningKeys(): Promise<readonly SigningKeyRecord[]> {
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at')
+      .execute();
+    return rows.map((row) => ({
+      kid: row.kid,
+      alg: row.alg,
+      publicJwk: row.public_jwk,
+      privateJwk: row.private_jwk,
+      createdAt: Number(row.created_at),
+      retiredAt: nullableNumber(row.retired_at),
+    }));
+  }
+
+  async addSigningKey(key: SigningKeyRecord, retireOthersAt: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('signing_keys')
+        .set({ retired_at: retireOthersAt })
+        .where('retired_at', 'is', null)
+        .execute();
+      await trx
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          alg: key.alg,
+          public_jwk: key.publicJwk,
+          private_jwk: key.privateJwk,
+          created_at: key.createdAt,
+          retired_at: key.retiredAt,
+        })
+        .execute();
+    });
+  }
+
+  async deleteSigningKeys(kids: readonly string[]): Promise<void> {
+    if (kids.length === 0) return;
+    await this.db.deleteFrom('signing_keys').where('kid', 'in', kids).execute();
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('users').select('id').limit(1).execute();
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+function toRevocation(row: {
+  seq: number;
+  kind: string;
+  subject_id: string;
+  at: number;
+  until: number;
+}): RevocationEvent {
+  return {
+    seq: Number(row.seq),
+    kind: row.kind as RevocationKind,
+    subjectId: row.subject_id,
+    at: Number(row.at),
+    until: Number(row.until),
+  };
+}

@@ -1,0 +1,29 @@
+// The embedded default: one SQLite file in the data directory.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+import { SqlStorage } from './sql-storage.js';
+
+export interface SqliteOptions {
+  /** A directory for `latchkey.db`, or `:memory:` for tests. */
+  readonly dataDir: string;
+  readonly migrate?: boolean;
+}
+
+export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStorage> {
+  const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'latchkey.db');
+  if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const database = new SQLite(file);
+  // WAL lets readers proceed during a write; the busy timeout covers the CLI writing (keys rotate)
+  // while a server runs on the same file.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  database.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  return new SqlStorage(db);
+}

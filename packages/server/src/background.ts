@@ -1,0 +1,78 @@
+// Periodic work of a running server: pick up keys rotated by the CLI or another instance, learn
+// revocations other instances logged, and forget what no longer matters.
+import type { FastifyBaseLogger } from 'fastify';
+import type { LatchkeyServices } from './latchkey.js';
+
+export interface BackgroundTasks {
+  /** Runs every task once now (tests and start-up). */
+  runOnce(): Promise<void>;
+  stop(): void;
+}
+
+const REVOCATION_POLL_MS = 1000;
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+export function startBackgroundTasks(
+  services: LatchkeyServices,
+  log: Pick<FastifyBaseLogger, 'warn'>,
+): BackgroundTasks {
+  // This process applies its own revocations at once; the log tells it about everyone else's.
+  let revocationCursor = services.revocations.sequence;
+
+  async function followRevocationLog(): Promise<void> {
+    for (;;) {
+      const events = await services.storage.listRevocations({
+        after: revocationCursor,
+        limit: 500,
+      });
+      for (const event of events) {
+        services.revocations.apply(event);
+        revocationCursor = event.seq;
+      }
+      if (events.length < 500) break;
+    }
+    services.revocations.prune(services.clock.now());
+  }
+
+  async function reloadKeys(): Promise<void> {
+    await services.keys.reload();
+  }
+
+  async function prune(): Promise<void> {
+    const now = services.clock.now();
+    await services.storage.pruneRevocations(now);
+    await services.keys.pruneExpired();
+  }
+
+  function every(ms: number, task: () => Promise<void>, name: string): NodeJS.Timeout {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((error: unknown) => log.warn({ err: error, task: name }, 'background task failed'))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  const timers = [
+    every(REVOCATION_POLL_MS, followRevocationLog, 'follow revocations'),
+    every(services.config.keys.reloadInterval * 1000, reloadKeys, 'reload keys'),
+    every(PRUNE_EVERY_MS, prune, 'prune'),
+  ];
+
+  return {
+    async runOnce() {
+      await followRevocationLog();
+      await reloadKeys();
+      await prune();
+    },
+    stop() {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,211 @@
+// The configuration file, key by key, with the default beside each. Every key is optional; an
+// absent group means all of its defaults. Durations are seconds or strings such as "15m" and are
+// whole seconds once parsed. The default issuer, and defaults taken from other keys, are settled
+// in load.ts.
+
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
+import type { Infer, Report, Rule } from './rules.js';
+import {
+  accept,
+  arrayOf,
+  boolean,
+  duration,
+  field,
+  group,
+  integer,
+  INVALID,
+  nonEmptyString,
+  nullable,
+  object,
+  oneOf,
+  refine,
+  REQUIRED,
+} from './rules.js';
+
+// Generous sanity cap: far beyond any sensible lifetime, yet `now + ttl` stays a valid Date.
+const MAX_TTL = 10 * 365 * 86_400;
+const ttl = duration(1, MAX_TTL);
+// Access tokens cannot be revoked before they expire, so their lifetime bounds the damage.
+const accessTtl = duration(1, 3_600, ' (access tokens cannot be revoked, so they must be short)');
+// Node timers overflow past 2^31 - 1 ms and then fire immediately, in a tight loop.
+const timerInterval = duration(1, 2_147_483, ' (the longest interval a Node timer supports)');
+
+const IDENTIFIER = /^[A-Za-z0-9._-]{1,64}$/;
+const identifier = accept(
+  (value): value is string => typeof value === 'string' && IDENTIFIER.test(value),
+  'must be 1 to 64 characters from A-Z, a-z, 0-9, ".", "_", "-"',
+);
+
+/** Shared secrets are compared as bytes, so it is bytes that must reach 256 bits. */
+export const MIN_SECRET_BYTES = 32;
+
+export function isLongEnoughSecret(value: string): boolean {
+  return Buffer.byteLength(value, 'utf8') >= MIN_SECRET_BYTES;
+}
+
+const secret = accept(
+  (value): value is string => typeof value === 'string' && isLongEnoughSecret(value),
+  `must be a string of at least ${MIN_SECRET_BYTES} bytes`,
+);
+
+function urlWithScheme(schemes: readonly string[]): Rule<string> {
+  return accept(
+    (value): value is string =>
+      typeof value === 'string' && URL.canParse(value) && schemes.includes(new URL(value).protocol),
+    `must be a URL starting with ${schemes.map((scheme) => `${scheme}//`).join(' or ')}`,
+  );
+}
+
+// An Origin header is compared verbatim, so only the exact serialized form can ever match.
+const origin = accept(
+  (value): value is string =>
+    typeof value === 'string' && URL.canParse(value) && new URL(value).origin === value,
+  'must be an origin: scheme://host[:port], lower-case, with no path or trailing slash',
+);
+
+// What Node's listen() takes: a name or an address. Brackets, schemes and ports are refused here
+// because the default issuer is built from this text.
+const host = accept(
+  (value): value is string =>
+    typeof value === 'string' && (isIP(value) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(value)),
+  'must be a hostname or an IP address, without brackets, scheme or port',
+);
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Why `value` cannot be the issuer, or null when it can. Tokens and discovery carry the issuer
+ * verbatim and relying parties compare it as a string, so only one spelling is accepted.
+ */
+export function findIssuerProblem(value: string): string | null {
+  if (!URL.canParse(value)) return 'must be an absolute http(s) URL';
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an https URL';
+  if (url.username !== '' || url.password !== '') return 'must not contain credentials';
+  // `search` and `hash` are empty for a bare "?" or "#", so look at the text itself.
+  if (value.includes('?')) return 'must not have a query';
+  if (value.includes('#')) return 'must not have a fragment';
+  if (value.endsWith('/')) return 'must not end with "/"';
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    return 'must use https (http is allowed only for localhost, 127.0.0.1 and [::1])';
+  }
+  const canonical = url.pathname === '/' ? url.origin : url.origin + url.pathname;
+  if (canonical !== value) return `must be written in canonical form: "${canonical}"`;
+  return null;
+}
+
+const issuer: Rule<string> = (value, path, problems) => {
+  const text = nonEmptyString(value, path, problems);
+  if (text === INVALID) return INVALID;
+  const problem = findIssuerProblem(text);
+  if (problem === null) return text;
+  problems.add(path, problem);
+  return INVALID;
+};
+
+function uniqueIds<T extends { id: string }>(items: readonly T[], report: Report): void {
+  const firstIndex = new Map<string, number>();
+  items.forEach((item, index) => {
+    const first = firstIndex.get(item.id);
+    if (first === undefined) firstIndex.set(item.id, index);
+    else report(`repeats the id of entry ${first}`, index, 'id');
+  });
+}
+
+const STRATEGIES = ['session', 'jwt', 'hybrid'] as const;
+
+export const clientShape = {
+  id: field(identifier, REQUIRED),
+  strategy: field(oneOf(STRATEGIES), REQUIRED),
+  audience: field(nullable(nonEmptyString), null), // null: the issuer
+  allowedOrigins: field(arrayOf(origin), []),
+  accessTtl: field(nullable(accessTtl), null), // null: tokens.accessTtl
+  singleSession: field(boolean, false),
+};
+
+const DEFAULT_CLIENTS = [
+  { id: 'web', strategy: 'session' },
+  { id: 'app', strategy: 'hybrid' },
+  { id: 'api', strategy: 'jwt' },
+];
+
+const clients = refine(arrayOf(object(clientShape)), (entries, report) => {
+  // An empty list leaves nobody able to log in; that is a mistake, not a configuration.
+  if (entries.length === 0) report('must list at least one client');
+  uniqueIds(entries, report);
+});
+
+const resourceServers = refine(
+  arrayOf(object({ id: field(identifier, REQUIRED), secret: field(secret, REQUIRED) })),
+  uniqueIds,
+);
+
+export const fileShape = {
+  issuer: field(nullable(issuer), null), // null: http://host:port, allowed only on loopback
+  host: field(host, '127.0.0.1'),
+  port: field(integer(0, 65_535), 8080), // 0: an ephemeral port, for tests
+  dataDir: field(nonEmptyString, './data'),
+  databaseUrl: field(nullable(urlWithScheme(['postgres:', 'postgresql:'])), null), // null: SQLite
+  // Sentinel and cluster topologies need more than one URL; they are not configurable yet.
+  redisUrl: field(nullable(urlWithScheme(['redis:', 'rediss:'])), null), // null: in-process
+  logLevel: field(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  cookies: group({
+    sameSite: field(oneOf(['lax', 'strict']), 'lax'),
+  }),
+  session: group({
+    idleTtl: field(ttl, '1d'),
+    absoluteTtl: field(ttl, '7d'),
+    maxPerUser: field(nullable(integer(1, Number.MAX_SAFE_INTEGER)), null), // null: unlimited
+    onLimit: field(oneOf(['deny', 'evictOldest']), 'evictOldest'),
+  }),
+  tokens: group(
+    {
+      algorithm: field(oneOf(['EdDSA', 'ES256', 'RS256', 'HS256']), 'EdDSA'),
+      hs256Secret: field(nullable(nonEmptyString), null), // read only when algorithm is HS256
+      accessTtl: field(accessTtl, '15m'),
+      refreshIdleTtl: field(ttl, '7d'),
+      refreshAbsoluteTtl: field(ttl, '30d'),
+      refreshReuseGrace: field(duration(0, MAX_TTL), '10s'), // 0: no grace
+    },
+    ({ algorithm, hs256Secret }, report) => {
+      if (algorithm !== 'HS256' || hs256Secret === undefined) return;
+      if (hs256Secret === null) report('is required when algorithm is "HS256"', 'hs256Secret');
+      else if (!isLongEnoughSecret(hs256Secret)) {
+        report(`must be at least ${MIN_SECRET_BYTES} bytes for HS256`, 'hs256Secret');
+      }
+    },
+  ),
+  passwords: group(
+    {
+      // 15 is NIST's floor for single-factor accounts; 8 is its floor alongside a second factor.
+      minLength: field(integer(8, 4_096), 15),
+      maxLength: field(integer(64, 4_096), 128), // NIST: allow at least 64
+      // One core stays free for serving requests while hashes run.
+      hashConcurrency: field(integer(1, 1_024), () => Math.max(1, availableParallelism() - 1)),
+      // Below the OWASP minimum for argon2id (19 MiB, 2 passes, 1 lane) is refused, not warned.
+      argon2: group({
+        memoryCost: field(
+          integer(19_456, 2 ** 32 - 1, 'must be an integer of at least 19456 KiB (OWASP minimum)'),
+          19_456,
+        ),
+        timeCost: field(
+          integer(2, 2 ** 32 - 1, 'must be an integer of at least 2 (OWASP minimum)'),
+          2,
+        ),
+        parallelism: field(integer(1, 2 ** 24 - 1), 1),
+      }),
+    },
+    ({ minLength, maxLength }, report) => {
+      if (minLength === undefined || maxLength === undefined || maxLength >= minLength) return;
+      report('must not be less than passwords.minLength', 'maxLength');
+    },
+  ),
+  keys: group({
+    reloadInterval: field(timerInterval, '5s'),
+  }),
+  clients: field(clients, DEFAULT_CLIENTS), // given: replaces the defaults entirely
+  resourceServers: field(resourceServers, []),
+};
+
+export type ConfigFile = Infer<typeof fileShape>;

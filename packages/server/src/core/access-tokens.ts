@@ -1,0 +1,162 @@
+// Access tokens: RFC 9068 JWTs signed by the key ring, verified signature-first, then checked
+// against the revocation state on every use.
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { ClientConfig } from '../config/types.js';
+import type { Clock } from './clock.js';
+import type { KeyRing } from './keys.js';
+import type { User } from './model.js';
+import type { RandomSource } from './random.js';
+import type { RevocationState } from './revocation-state.js';
+
+export interface AccessTokenClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly jti: string;
+  readonly client_id: string;
+  readonly sid?: string;
+  readonly roles: readonly string[];
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly expiresIn: number;
+  readonly claims: AccessTokenClaims;
+}
+
+/** RFC 7515 compact serialisation, strictly: jose alone would tolerate some deviations. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** Latchkey's own tolerance for tokens it issued itself (API.md: at most 1 s). */
+const CLOCK_LEEWAY_SECONDS = 1;
+
+export interface AccessTokenDeps {
+  readonly keys: KeyRing;
+  readonly issuer: string;
+  readonly clients: readonly ClientConfig[];
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly revocations: RevocationState;
+  /** Verified tokens remembered so repeat requests skip the signature check. */
+  readonly cacheSize?: number;
+}
+
+export class AccessTokens {
+  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly cacheSize: number;
+  private readonly audiences: string[];
+  private readonly tokenClients: Set<string>;
+
+  constructor(private readonly deps: AccessTokenDeps) {
+    this.cacheSize = deps.cacheSize ?? 10_000;
+    this.audiences = [...new Set(deps.clients.map((c) => c.audience))];
+    this.tokenClients = new Set(
+      deps.clients.filter((c) => c.strategy !== 'session').map((c) => c.id),
+    );
+  }
+
+  async issue(user: User, client: ClientConfig, sessionId?: string): Promise<IssuedAccessToken> {
+    const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
+    // Never before the user's epoch, or a token issued right after a password change would be
+    // born revoked (the epoch is rounded up to the next second).
+    const iat = Math.max(nowSeconds, user.epoch);
+    const exp = iat + client.accessTtl;
+    const claims: AccessTokenClaims = {
+      iss: this.deps.issuer,
+      sub: user.id,
+      aud: client.audience,
+      exp,
+      iat,
+      jti: Buffer.from(this.deps.random.bytes(16)).toString('base64url'),
+      client_id: client.id,
+      ...(sessionId !== undefined ? { sid: sessionId } : {}),
+      roles: [...user.roles],
+    };
+    const signing = this.deps.keys.signingKey();
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'at+jwt' })
+      .sign(signing.key);
+    return { token, expiresIn: exp - nowSeconds, claims };
+  }
+
+  /**
+   * The claims of a valid, unrevoked access token, or `null`. Every failure looks the same to the
+   * caller: no reason leaks to whoever presented the token.
+   */
+  async verify(token: string): Promise<AccessTokenClaims | null> {
+    const claims = this.verified.get(token) ?? (await this.verifySignatureAndClaims(token));
+    if (!claims) return null;
+    const nowSeconds = this.deps.clock.now() / 1000;
+    if (claims.exp + CLOCK_LEEWAY_SECONDS <= nowSeconds) {
+      this.verified.delete(token);
+      return null;
+    }
+    if (this.deps.revocations.isRevoked(claims)) return null;
+    return claims;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<AccessTokenClaims | null> {
+    if (token.length > 8192 || !COMPACT_JWS.test(token)) return null;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.deps.keys.resolveVerificationKey, {
+        algorithms: this.deps.keys.allowedAlgorithms(),
+        issuer: this.deps.issuer,
+        audience: this.audiences,
+        typ: 'at+jwt',
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
+        clockTolerance: CLOCK_LEEWAY_SECONDS,
+        currentDate: new Date(this.deps.clock.now()),
+      }));
+    } catch {
+      return null;
+    }
+    const claims = parseClaims(payload);
+    if (!claims || !this.tokenClients.has(claims.client_id)) return null;
+    this.remember(token, claims);
+    return claims;
+  }
+
+  private remember(token: string, claims: AccessTokenClaims): void {
+    if (this.verified.size >= this.cacheSize) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, claims);
+  }
+}
+
+function parseClaims(payload: JWTPayload): AccessTokenClaims | null {
+  const { iss, sub, aud, exp, iat, jti, client_id, sid, roles } = payload as Record<
+    string,
+    unknown
+  >;
+  if (
+    typeof iss !== 'string' ||
+    typeof sub !== 'string' ||
+    typeof aud !== 'string' ||
+    typeof exp !== 'number' ||
+    typeof iat !== 'number' ||
+    typeof jti !== 'string' ||
+    typeof client_id !== 'string' ||
+    (sid !== undefined && typeof sid !== 'string') ||
+    !Array.isArray(roles) ||
+    !roles.every((r) => typeof r === 'string')
+  ) {
+    return null;
+  }
+  return {
+    iss,
+    sub,
+    aud,
+    exp,
+    iat,
+    jti,
+    client_id,
+    ...(typeof sid === 'string' ? { sid } : {}),
+    roles,
+  };
+}

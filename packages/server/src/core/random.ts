@@ -1,0 +1,40 @@
+import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+
+export interface RandomSource {
+  bytes(length: number): Uint8Array;
+}
+
+export const cryptoRandom: RandomSource = { bytes: (length) => nodeRandomBytes(length) };
+
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
+/** 256 bits: the floor API.md sets for every bearer secret. */
+const SECRET_BYTES = 32;
+
+export const REFRESH_TOKEN_PREFIX = 'lkr_';
+
+export function generateRefreshToken(random: RandomSource): string {
+  return REFRESH_TOKEN_PREFIX + base64url(random.bytes(SECRET_BYTES));
+}
+
+export function generateSessionSecret(random: RandomSource): string {
+  return base64url(random.bytes(SECRET_BYTES));
+}
+
+/** Bearer secrets are stored only as this hash; 256 random bits need no salt or stretching. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/**
+ * Time-ordered identifiers (UUIDv7 layout, RFC 9562): sorting by ID sorts by creation, which is
+ * what cursor paging wants, and 74 random bits keep them unguessable enough for public IDs.
+ */
+export function generateId(prefix: string, nowMs: number, random: RandomSource): string {
+  const bytes = Buffer.from(random.bytes(16));
+  bytes.writeUIntBE(nowMs, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${prefix}_${hex}`;
+}

@@ -1,0 +1,84 @@
+// Every revocation goes through here: the store records it, the revocation log gets a sequenced
+// event, this process's revocation state learns it at once, and listeners (fan-out, feeds) hear it.
+import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
+import type { AuditLog } from './audit.js';
+import type { Clock } from './clock.js';
+import type { RequestContext, RevocationEvent, RevokeReason } from './model.js';
+import type { RevocationState } from './revocation-state.js';
+
+export type RevocationListener = (event: RevocationEvent) => void;
+
+export interface RevokerDeps {
+  readonly store: SessionStore & RevocationLog & UserStore;
+  readonly state: RevocationState;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  /** The longest access-token lifetime of any client (plus leeway): how long an event matters. */
+  readonly maxAccessTtlMs: number;
+}
+
+export class Revoker {
+  private readonly listeners = new Set<RevocationListener>();
+
+  constructor(private readonly deps: RevokerDeps) {}
+
+  onRevocation(listener: RevocationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends sessions (cookie or refresh family) and the access tokens that carry their `sid`. */
+  async revokeSessions(
+    ids: readonly string[],
+    reason: RevokeReason,
+    actor: { userId?: string | null; context?: RequestContext } = {},
+  ): Promise<string[]> {
+    const now = this.deps.clock.now();
+    const revoked = await this.deps.store.revokeSessions(ids, now, reason);
+    for (const id of revoked) {
+      await this.publish({
+        kind: 'session',
+        subjectId: id,
+        at: now,
+        until: now + this.deps.maxAccessTtlMs,
+      });
+      await this.deps.audit.record('session_revoked', {
+        userId: actor.userId ?? null,
+        sessionId: id,
+        ...(actor.context ? { context: actor.context } : {}),
+        detail: { reason },
+      });
+    }
+    return revoked;
+  }
+
+  /** Denies one access token (RFC 7009) until it expires. */
+  async revokeAccessToken(jti: string, expiresAtMs: number): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.publish({ kind: 'token', subjectId: jti, at: now, until: expiresAtMs });
+  }
+
+  /**
+   * Moves the user's epoch: every access token issued before now becomes invalid. The epoch is the
+   * next whole second, because `iat` has one-second resolution: tokens issued from then on (the
+   * token service never issues an `iat` before the epoch) stay valid.
+   */
+  async moveUserEpoch(userId: string): Promise<number> {
+    const now = this.deps.clock.now();
+    const epoch = Math.ceil(now / 1000);
+    await this.deps.store.advanceEpoch(userId, epoch);
+    await this.publish({
+      kind: 'user',
+      subjectId: userId,
+      at: epoch * 1000,
+      until: now + this.deps.maxAccessTtlMs,
+    });
+    return epoch;
+  }
+
+  private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
+    const stored = await this.deps.store.appendRevocation(event);
+    this.deps.state.apply(stored);
+    for (const listener of this.listeners) listener(stored);
+  }
+}

@@ -1,0 +1,126 @@
+// Sessions: one login on one device. A cookie session holds the hash of its cookie secret; a
+// hybrid session *is* its refresh-token family.
+import type { ClientConfig, LatchkeyConfig } from '../config/types.js';
+import type { SessionStore, RefreshTokenStore } from '../ports/storage.js';
+import type { Clock } from './clock.js';
+import type { RequestContext, Session, User } from './model.js';
+import {
+  generateId,
+  generateRefreshToken,
+  generateSessionSecret,
+  hashSecret,
+  type RandomSource,
+} from './random.js';
+import type { Revoker } from './revoker.js';
+
+export interface SessionServiceDeps {
+  readonly store: SessionStore & RefreshTokenStore;
+  readonly revoker: Revoker;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly config: Pick<LatchkeyConfig, 'session' | 'tokens'>;
+}
+
+export interface StartedSession {
+  readonly session: Session;
+  /** The cookie value (cookie sessions) or the first refresh token (hybrid): shown once. */
+  readonly secret: string;
+}
+
+export type StartSessionResult = StartedSession | { readonly refused: 'session_limit' };
+
+export function isSessionLive(session: Session, now: number): boolean {
+  return session.revokedAt === null && now < session.idleExpiresAt && now < session.expiresAt;
+}
+
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  private lifetimes(strategy: Session['strategy']): { idleMs: number; absoluteMs: number } {
+    const { session, tokens } = this.deps.config;
+    return strategy === 'session'
+      ? { idleMs: session.idleTtl * 1000, absoluteMs: session.absoluteTtl * 1000 }
+      : { idleMs: tokens.refreshIdleTtl * 1000, absoluteMs: tokens.refreshAbsoluteTtl * 1000 };
+  }
+
+  /** Starts a new session: always a fresh ID and secret, never one the client proposed. */
+  async start(
+    user: User,
+    client: ClientConfig,
+    context: RequestContext,
+  ): Promise<StartSessionResult> {
+    if (client.strategy === 'jwt') throw new Error('jwt clients have no sessions');
+    const allowed = await this.makeRoom(user, client, context);
+    if (!allowed) return { refused: 'session_limit' };
+
+    const now = this.deps.clock.now();
+    const { idleMs, absoluteMs } = this.lifetimes(client.strategy);
+    const secret =
+      client.strategy === 'session'
+        ? generateSessionSecret(this.deps.random)
+        : generateRefreshToken(this.deps.random);
+    const session: Session = {
+      id: generateId('ses', now, this.deps.random),
+      userId: user.id,
+      clientId: client.id,
+      strategy: client.strategy,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: now + idleMs,
+      expiresAt: now + absoluteMs,
+      ip: context.ip,
+      userAgent: context.userAgent,
+      revokedAt: null,
+    };
+    await this.deps.store.createSession({
+      ...session,
+      secretHash: client.strategy === 'session' ? hashSecret(secret) : null,
+    });
+    if (client.strategy === 'hybrid') {
+      await this.deps.store.createRefreshToken({
+        tokenHash: hashSecret(secret),
+        sessionId: session.id,
+        createdAt: now,
+      });
+    }
+    return { session, secret };
+  }
+
+  /** Applies `singleSession` and `session.maxPerUser`; false when the login must be refused. */
+  private async makeRoom(
+    user: User,
+    client: ClientConfig,
+    context: RequestContext,
+  ): Promise<boolean> {
+    const now = this.deps.clock.now();
+    let live = await this.deps.store.listActiveSessions(user.id, now);
+    if (client.singleSession) {
+      const sameClient = live.filter((s) => s.clientId === client.id).map((s) => s.id);
+      await this.deps.revoker.revokeSessions(sameClient, 'single_session', {
+        userId: user.id,
+        context,
+      });
+      live = live.filter((s) => s.clientId !== client.id);
+    }
+    const { maxPerUser, onLimit } = this.deps.config.session;
+    if (maxPerUser === null || live.length < maxPerUser) return true;
+    if (onLimit === 'deny') return false;
+    // Newest first: evict from the end until one slot is free.
+    const evict = live.slice(maxPerUser - 1).map((s) => s.id);
+    await this.deps.revoker.revokeSessions(evict, 'session_limit', { userId: user.id, context });
+    return true;
+  }
+
+  list(userId: string): Promise<readonly Session[]> {
+    return this.deps.store.listActiveSessions(userId, this.deps.clock.now());
+  }
+
+  async find(id: string): Promise<Session | null> {
+    return this.deps.store.findSessionById(id);
+  }
+
+  /** The idle-expiry extension a use of the session earns (refresh families and cookies alike). */
+  slidIdleExpiry(session: Session, now: number): number {
+    return Math.min(now + this.lifetimes(session.strategy).idleMs, session.expiresAt);
+  }
+}

@@ -1,0 +1,140 @@
+// The Fastify application: registers the route table with its auth, CSRF and error rules.
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { LatchkeyServices } from '../latchkey.js';
+import { OAuthError, ProblemError } from '../core/errors.js';
+import { Authenticator, type Principal } from './authenticate.js';
+import { handleError, sendProblem } from './errors.js';
+import { Metrics } from './metrics.js';
+import { routeTable } from './route-table.js';
+import type { RouteSpec } from './route-types.js';
+import { refuseCrossSiteLogin } from './csrf.js';
+
+/** API.md: bodies over 16 KiB get 413. */
+export const BODY_LIMIT = 16 * 1024;
+
+/** Secret-bearing fields that must never reach a log line, wherever they appear. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.csrfToken',
+];
+
+export interface HttpAppOptions {
+  /** A pino logger, or `false` for none. */
+  readonly logger?: FastifyBaseLogger | false;
+  readonly metrics?: Metrics;
+}
+
+export function buildHttpApp(
+  services: LatchkeyServices,
+  options: HttpAppOptions = {},
+): FastifyInstance {
+  const metrics = options.metrics ?? new Metrics();
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    genReqId: () => randomUUID(),
+    // A client-chosen request ID could forge log lines; always make our own.
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        // Unknown fields are an error (API.md), not something to strip silently.
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+  }) as unknown as FastifyInstance;
+
+  const authenticator = new Authenticator(services);
+  const allowedOrigins = new Set([
+    new URL(services.config.issuer).origin,
+    ...services.config.clients.flatMap((c) => c.allowedOrigins),
+  ]);
+
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
+
+  async function authorize(spec: RouteSpec, request: FastifyRequest): Promise<Principal | null> {
+    if (spec.csrf === 'login') refuseCrossSiteLogin(request, allowedOrigins);
+    if (spec.auth !== 'user' && spec.auth !== 'admin') return null;
+    const principal = await authenticator.authenticate(request);
+    if (spec.auth === 'admin' && !principal.user.roles.includes('admin')) {
+      throw new ProblemError('forbidden', 'the admin role is required');
+    }
+    return principal;
+  }
+
+  function register(scope: FastifyInstance, spec: RouteSpec): void {
+    scope.route({
+      method: spec.method,
+      url: spec.url,
+      ...(spec.handler.schema ? { schema: spec.handler.schema } : {}),
+      config: { errorShape: spec.errors },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        if (spec.credentials)
+          void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+        const principal = await authorize(spec, request);
+        const result = await spec.handler.handle({ request, reply, principal });
+        return reply.sent ? reply : result;
+      },
+    });
+  }
+
+  const table = routeTable(services, metrics);
+  // OAuth endpoints live in their own scope: only they accept form bodies (RFC 6749).
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body, parsed) => {
+        try {
+          parsed(null, parseForm(body as string));
+        } catch (error) {
+          parsed(error as Error);
+        }
+      },
+    );
+    for (const spec of table.filter((s) => s.errors === 'oauth')) register(scope, spec);
+    done();
+  });
+  for (const spec of table.filter((s) => s.errors !== 'oauth')) register(app, spec);
+  return app;
+}
+
+/** RFC 6749 section 3.2: a parameter may not be repeated. */
+function parseForm(body: string): Record<string, string> {
+  const result: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [key, value] of new URLSearchParams(body)) {
+    if (key in result) throw new OAuthError('invalid_request', `parameter ${key} is repeated`);
+    result[key] = value;
+  }
+  return result;
+}

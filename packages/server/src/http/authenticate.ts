@@ -1,0 +1,96 @@
+// Who is calling. A request with an Authorization header is judged by it alone: a bad Bearer
+// token never falls back to a cookie.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { ClientConfig, ResourceServerConfig, Strategy } from '../config/types.js';
+import type { AccessTokenClaims, AccessTokens } from '../core/access-tokens.js';
+import type { AccountService } from '../core/accounts.js';
+import { ProblemError, invalidBearerToken } from '../core/errors.js';
+import type { User } from '../core/model.js';
+
+export interface Principal {
+  readonly user: User;
+  readonly strategy: Strategy;
+  readonly clientId: string;
+  /** The session (cookie or refresh family) behind this request, if any. */
+  readonly sessionId: string | null;
+  /** When the credential stops working, in ms. */
+  readonly expiresAt: number;
+  readonly via: 'bearer' | 'cookie';
+  readonly claims?: AccessTokenClaims;
+}
+
+const BEARER = /^Bearer +(\S+)\s*$/i;
+
+export interface AuthenticatorDeps {
+  readonly accessTokens: AccessTokens;
+  readonly accounts: AccountService;
+  readonly clients: ReadonlyMap<string, ClientConfig>;
+}
+
+export class Authenticator {
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  /** The principal, or throws the 401 the route should answer. */
+  async authenticate(request: FastifyRequest): Promise<Principal> {
+    const header = request.headers.authorization;
+    if (header !== undefined) return this.authenticateBearer(header);
+    throw new ProblemError('unauthenticated', undefined, { 'www-authenticate': 'Bearer' });
+  }
+
+  private async authenticateBearer(header: string): Promise<Principal> {
+    const token = BEARER.exec(header)?.[1];
+    if (token === undefined) throw invalidBearerToken();
+    const claims = await this.deps.accessTokens.verify(token);
+    if (!claims) throw invalidBearerToken();
+    // The stored user is the authority on status and epoch, even before the revocation state
+    // of this process has heard of a change made elsewhere.
+    const user = await this.deps.accounts.findUser(claims.sub);
+    if (!user || user.status !== 'active' || claims.iat < user.epoch) throw invalidBearerToken();
+    const client = this.deps.clients.get(claims.client_id);
+    if (!client) throw invalidBearerToken();
+    return {
+      user,
+      strategy: client.strategy,
+      clientId: client.id,
+      sessionId: claims.sid ?? null,
+      expiresAt: claims.exp * 1000,
+      via: 'bearer',
+      claims,
+    };
+  }
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * The resource server named by HTTP Basic credentials, or `null`. Secrets are compared as digests
+ * in constant time, and every configured server is checked so timing does not tell which matched.
+ */
+export function authenticateResourceServer(
+  header: string | undefined,
+  servers: readonly ResourceServerConfig[],
+): ResourceServerConfig | null {
+  const encoded =
+    header === undefined ? undefined : /^Basic +([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+  if (encoded === undefined) return null;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  // RFC 6749 section 2.3.1: client credentials in Basic are form-urlencoded first.
+  let id: string;
+  let secret: string;
+  try {
+    id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+  const presented = digest(secret);
+  let match: ResourceServerConfig | null = null;
+  for (const server of servers) {
+    const same = timingSafeEqual(presented, digest(server.secret));
+    if (same && server.id === id) match = server;
+  }
+  return match;
+}

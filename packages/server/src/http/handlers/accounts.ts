@@ -1,0 +1,55 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { LatchkeyServices } from '../../latchkey.js';
+import { ProblemError } from '../../core/errors.js';
+import { requirePrincipal, type RouteHandler } from '../route-types.js';
+import { isoTime, requestContext, serializeUser } from '../serialize.js';
+
+const SignUpBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 320 }),
+    password: Type.String({ minLength: 1, maxLength: 4096 }),
+  },
+  { additionalProperties: false },
+);
+
+export function signUp(services: Pick<LatchkeyServices, 'accounts'>): RouteHandler {
+  return {
+    schema: { body: SignUpBody },
+    async handle({ request, reply }) {
+      const body = request.body as Static<typeof SignUpBody>;
+      const result = await services.accounts.signUp(
+        body.email,
+        body.password,
+        requestContext(request),
+      );
+      if (!result.ok) {
+        switch (result.reason) {
+          case 'invalid_email':
+            throw new ProblemError('validation_failed', 'email is not a valid address');
+          case 'email_taken':
+            throw new ProblemError('email_taken');
+          case 'weak_password':
+            throw new ProblemError('validation_failed', result.detail);
+        }
+      }
+      return reply.code(201).send({ user: serializeUser(result.user) });
+    },
+  };
+}
+
+export function me(): RouteHandler {
+  return {
+    handle(ctx) {
+      const principal = requirePrincipal(ctx);
+      return Promise.resolve({
+        user: serializeUser(principal.user),
+        auth: {
+          strategy: principal.strategy,
+          clientId: principal.clientId,
+          ...(principal.sessionId !== null ? { sessionId: principal.sessionId } : {}),
+          expiresAt: isoTime(principal.expiresAt),
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// The admin API (role `admin`).
+import { Type, type Static } from '@sinclair/typebox';
+import type { LatchkeyServices } from '../../latchkey.js';
+import type { AuditEvent, AuditEventType } from '../../core/model.js';
+import { ProblemError } from '../../core/errors.js';
+import { isValidEmail, normalizeEmail } from '../../core/email.js';
+import { decodeCursor, encodeCursor, parseLimit } from '../paging.js';
+import type { RouteHandler } from '../route-types.js';
+import { isoTime, serializeUser } from '../serialize.js';
+
+const UsersQuery = Type.Object(
+  {
+    email: Type.Optional(Type.String({ maxLength: 320 })),
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export function listUsers(services: Pick<LatchkeyServices, 'storage'>): RouteHandler {
+  return {
+    schema: { querystring: UsersQuery },
+    async handle({ request }) {
+      const query = request.query as Static<typeof UsersQuery>;
+      const limit = parseLimit(query.limit);
+      const after = decodeCursor(query.cursor, 'string');
+      const email = query.email === undefined ? undefined : normalizeEmail(query.email);
+      if (email !== undefined && !isValidEmail(email)) {
+        throw new ProblemError('validation_failed', 'email is not a valid address');
+      }
+      // One extra row tells whether another page exists.
+      const rows = await services.storage.listUsers({
+        limit: limit + 1,
+        ...(email !== undefined ? { email } : {}),
+        ...(after !== undefined ? { after } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        users: page.map(serializeUser),
+        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      };
+    },
+  };
+}
+
+const AUDIT_TYPES: readonly AuditEventType[] = [
+  'signup',
+  'login_succeeded',
+  'login_failed',
+  'session_revoked',
+  'token_refreshed',
+  'refresh_token_reused',
+  'password_changed',
+  'user_banned',
+  'user_unbanned',
+  'suspicious_activity',
+  'key_rotated',
+];
+
+const AuditQuery = Type.Object(
+  {
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    type: Type.Optional(Type.Union(AUDIT_TYPES.map((t) => Type.Literal(t)))),
+    limit: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export function serializeAuditEvent(event: AuditEvent) {
+  return {
+    id: String(event.id),
+    type: event.type,
+    at: isoTime(event.at),
+    userId: event.userId,
+    sessionId: event.sessionId,
+    clientId: event.clientId,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    detail: event.detail,
+  };
+}
+
+export function listAudit(services: Pick<LatchkeyServices, 'storage'>): RouteHandler {
+  return {
+    schema: { querystring: AuditQuery },
+    async handle({ request }) {
+      const query = request.query as Static<typeof AuditQuery>;
+      const limit = parseLimit(query.limit);
+      const before = decodeCursor(query.cursor, 'number');
+      const rows = await services.storage.listAudit({
+        limit: limit + 1,
+        ...(query.userId !== undefined ? { userId: query.userId } : {}),
+        ...(query.type !== undefined ? { type: query.type } : {}),
+        ...(before !== undefined ? { before } : {}),
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        events: page.map(serializeAuditEvent),
+        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      };
+    },
+  };
+}

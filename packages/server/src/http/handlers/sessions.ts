@@ -1,0 +1,63 @@
+// Session management for the caller's own sessions (API.md "Session management").
+import { Type, type Static } from '@sinclair/typebox';
+import type { LatchkeyServices } from '../../latchkey.js';
+import { ProblemError } from '../../core/errors.js';
+import { requirePrincipal, type RouteHandler } from '../route-types.js';
+import { requestContext, serializeSession } from '../serialize.js';
+
+const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const RevokeAllQuery = Type.Object(
+  { except: Type.Optional(Type.Literal('current')) },
+  { additionalProperties: false },
+);
+
+export function listSessions(services: Pick<LatchkeyServices, 'sessions'>): RouteHandler {
+  return {
+    async handle(ctx) {
+      const principal = requirePrincipal(ctx);
+      const sessions = await services.sessions.list(principal.user.id);
+      return { sessions: sessions.map((s) => serializeSession(s, principal.sessionId)) };
+    },
+  };
+}
+
+export function revokeSession(
+  services: Pick<LatchkeyServices, 'sessions' | 'revoker'>,
+): RouteHandler {
+  return {
+    schema: { params: SessionParams },
+    async handle(ctx) {
+      const principal = requirePrincipal(ctx);
+      const { id } = ctx.request.params as Static<typeof SessionParams>;
+      const live = await services.sessions.list(principal.user.id);
+      // Someone else's session and an unknown one answer alike.
+      if (!live.some((s) => s.id === id)) throw new ProblemError('not_found', 'no such session');
+      await services.revoker.revokeSessions([id], 'user_revoked', {
+        userId: principal.user.id,
+        context: requestContext(ctx.request),
+      });
+      return ctx.reply.code(204).send();
+    },
+  };
+}
+
+export function revokeAllSessions(
+  services: Pick<LatchkeyServices, 'sessions' | 'revoker'>,
+): RouteHandler {
+  return {
+    schema: { querystring: RevokeAllQuery },
+    async handle(ctx) {
+      const principal = requirePrincipal(ctx);
+      const { except } = ctx.request.query as Static<typeof RevokeAllQuery>;
+      const live = await services.sessions.list(principal.user.id);
+      const ids = live
+        .map((s) => s.id)
+        .filter((id) => except !== 'current' || id !== principal.sessionId);
+      await services.revoker.revokeSessions(ids, 'user_revoked', {
+        userId: principal.user.id,
+        context: requestContext(ctx.request),
+      });
+      return ctx.reply.code(204).send();
+    },
+  };
+}

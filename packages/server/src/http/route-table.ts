@@ -1,0 +1,38 @@
+// Latchkey's whole HTTP surface in one table: every route with who may call it, its cross-site
+// rule, its abuse limit, its error shape and whether its responses carry credentials.
+import type { LatchkeyServices } from '../latchkey.js';
+import * as accounts from './handlers/accounts.js';
+import * as admin from './handlers/admin.js';
+import * as discovery from './handlers/discovery.js';
+import * as oauth from './handlers/oauth.js';
+import * as sessions from './handlers/sessions.js';
+import type { Metrics } from './metrics.js';
+import type { RouteSpec } from './route-types.js';
+
+export function routeTable(services: LatchkeyServices, metrics: Metrics): RouteSpec[] {
+  const problem = 'problem' as const;
+  const oauthShape = 'oauth' as const;
+  // prettier-ignore
+  return [
+    // method    url                                       auth               csrf      rate limit  errors      credentials
+    { method: 'POST',   url: '/v1/accounts',                   auth: 'public',          csrf: 'login',  rateLimit: 'signup',  errors: problem,    credentials: false, handler: accounts.signUp(services) },
+    { method: 'GET',    url: '/v1/me',                         auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: accounts.me() },
+
+    { method: 'POST',   url: '/v1/token',                      auth: 'public',          csrf: 'none',   rateLimit: 'login',   errors: oauthShape, credentials: true,  handler: oauth.token(services, metrics) },
+    { method: 'POST',   url: '/v1/token/revoke',               auth: 'public',          csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: false, handler: oauth.revoke(services) },
+    { method: 'POST',   url: '/v1/token/introspect',           auth: 'resource_server', csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: true,  handler: oauth.introspect(services) },
+
+    { method: 'GET',    url: '/v1/sessions',                   auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.listSessions(services) },
+    { method: 'DELETE', url: '/v1/sessions/:id',               auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeSession(services) },
+    { method: 'DELETE', url: '/v1/sessions',                   auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeAllSessions(services) },
+
+    { method: 'GET',    url: '/v1/admin/users',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listUsers(services) },
+    { method: 'GET',    url: '/v1/admin/audit',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listAudit(services) },
+
+    { method: 'GET',    url: '/.well-known/jwks.json',         auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.jwks(services) },
+    { method: 'GET',    url: '/.well-known/oauth-authorization-server', auth: 'public', csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.authorizationServerMetadata(services) },
+    { method: 'GET',    url: '/healthz',                       auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.healthz() },
+    { method: 'GET',    url: '/readyz',                        auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.readyz(services) },
+    { method: 'GET',    url: '/metrics',                       auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.metricsEndpoint(metrics) },
+  ];
+}

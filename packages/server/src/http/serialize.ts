@@ -1,0 +1,41 @@
+// Public shapes of domain records. Nothing secret ever passes through here.
+import type { Session, User } from '../core/model.js';
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
+
+export function serializeUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    roles: [...user.roles],
+    status: user.status,
+    createdAt: isoTime(user.createdAt),
+  };
+}
+
+export function serializeSession(session: Session, currentSessionId: string | null) {
+  return {
+    id: session.id,
+    clientId: session.clientId,
+    strategy: session.strategy,
+    createdAt: isoTime(session.createdAt),
+    lastSeenAt: isoTime(session.lastSeenAt),
+    expiresAt: isoTime(Math.min(session.idleExpiresAt, session.expiresAt)),
+    ip: session.ip,
+    userAgent: session.userAgent,
+    current: session.id === currentSessionId,
+  };
+}
+
+const MAX_USER_AGENT = 512;
+
+export function requestContext(request: {
+  ip: string;
+  headers: Record<string, string | string[] | undefined>;
+}) {
+  const agent = request.headers['user-agent'];
+  return {
+    ip: request.ip || null,
+    userAgent: typeof agent === 'string' ? agent.slice(0, MAX_USER_AGENT) : null,
+  };
+}

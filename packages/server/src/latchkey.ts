@@ -1,0 +1,131 @@
+// The composition root: builds every service from the frozen config and hands each one exactly
+// the dependencies it needs. Tests call it with an in-memory database and a manual clock.
+import type { ClientConfig, LatchkeyConfig } from './config/types.js';
+import { AccessTokens } from './core/access-tokens.js';
+import { AccountService } from './core/accounts.js';
+import { AuditLog } from './core/audit.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { KeyRing } from './core/keys.js';
+import { createArgon2Hasher, type PasswordHasher } from './core/passwords/hasher.js';
+import { createPasswordRules } from './core/passwords/rules.js';
+import { cryptoRandom, type RandomSource } from './core/random.js';
+import { RevocationState } from './core/revocation-state.js';
+import { Revoker } from './core/revoker.js';
+import { SessionService } from './core/sessions.js';
+import { TokenGrants } from './core/token-grants.js';
+import { openStorage } from './adapters/open-storage.js';
+import type { Storage } from './ports/storage.js';
+
+export interface LatchkeyServices {
+  readonly config: LatchkeyConfig;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly storage: Storage;
+  readonly clients: ReadonlyMap<string, ClientConfig>;
+  readonly hasher: PasswordHasher;
+  readonly keys: KeyRing;
+  readonly revocations: RevocationState;
+  readonly revoker: Revoker;
+  readonly audit: AuditLog;
+  readonly accounts: AccountService;
+  readonly sessions: SessionService;
+  readonly accessTokens: AccessTokens;
+  readonly grants: TokenGrants;
+}
+
+export interface CreateServicesOptions {
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  /** Defaults to the store the config names (SQLite in `dataDir`). */
+  readonly storage?: Storage;
+  readonly hasher?: PasswordHasher;
+}
+
+/** How long after revocation an event still matters: the longest access-token life, plus leeway. */
+export function maxAccessTtlMs(config: LatchkeyConfig): number {
+  const longest = Math.max(config.tokens.accessTtl, ...config.clients.map((c) => c.accessTtl));
+  return (longest + 60) * 1000;
+}
+
+export async function createServices(
+  config: LatchkeyConfig,
+  options: CreateServicesOptions = {},
+): Promise<LatchkeyServices> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const storage = options.storage ?? (await openStorage(config));
+  const hasher =
+    options.hasher ??
+    createArgon2Hasher({
+      params: config.passwords.argon2,
+      concurrency: config.passwords.hashConcurrency,
+    });
+  const clients = new Map(config.clients.map((c) => [c.id, c]));
+  const ttl = maxAccessTtlMs(config);
+
+  const keys = new KeyRing(storage, {
+    algorithm: config.tokens.algorithm,
+    hs256Secret: config.tokens.hs256Secret,
+    maxAccessTtlMs: ttl,
+    clock,
+  });
+  await keys.initialise();
+
+  const revocations = new RevocationState();
+  for (const event of await storage.listLiveRevocations(clock.now())) revocations.apply(event);
+
+  const audit = new AuditLog(storage, clock);
+  const revoker = new Revoker({
+    store: storage,
+    state: revocations,
+    audit,
+    clock,
+    maxAccessTtlMs: ttl,
+  });
+  const accounts = new AccountService({
+    store: storage,
+    hasher,
+    rules: createPasswordRules(config.passwords),
+    audit,
+    clock,
+    random,
+  });
+  const sessions = new SessionService({ store: storage, revoker, clock, random, config });
+  const accessTokens = new AccessTokens({
+    keys,
+    issuer: config.issuer,
+    clients: config.clients,
+    clock,
+    random,
+    revocations,
+  });
+  const grants = new TokenGrants({
+    accounts,
+    sessions,
+    accessTokens,
+    store: storage,
+    revoker,
+    audit,
+    clock,
+    random,
+    clients,
+    refreshReuseGrace: config.tokens.refreshReuseGrace,
+  });
+
+  return {
+    config,
+    clock,
+    random,
+    storage,
+    clients,
+    hasher,
+    keys,
+    revocations,
+    revoker,
+    audit,
+    accounts,
+    sessions,
+    accessTokens,
+    grants,
+  };
+}

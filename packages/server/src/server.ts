@@ -1,0 +1,47 @@
+// A listening Latchkey server: services, HTTP app, background tasks, and an orderly close.
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { LatchkeyConfig } from './config/types.js';
+import { startBackgroundTasks } from './background.js';
+import { REDACTED_PATHS, buildHttpApp } from './http/app.js';
+import { createServices, type CreateServicesOptions, type LatchkeyServices } from './latchkey.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly services: LatchkeyServices;
+  /** `http://host:port` actually bound (the port may have been 0). */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function createLogger(
+  config: Pick<LatchkeyConfig, 'logLevel'>,
+  destination?: NodeJS.WritableStream,
+) {
+  return pino(
+    { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    destination ?? process.stdout,
+  );
+}
+
+export async function startServer(
+  config: LatchkeyConfig,
+  options: CreateServicesOptions & { logDestination?: NodeJS.WritableStream } = {},
+): Promise<RunningServer> {
+  const logger = createLogger(config, options.logDestination);
+  const services = await createServices(config, options);
+  const app = buildHttpApp(services, { logger });
+  const tasks = startBackgroundTasks(services, logger);
+  const address = await app.listen({ port: config.port, host: config.host });
+  return {
+    app,
+    services,
+    url: address,
+    async close() {
+      tasks.stop();
+      await app.close();
+      await services.hasher.close();
+      await services.storage.close();
+    },
+  };
+}
