@@ -6,14 +6,8 @@ import type { Clock } from './clock.js';
 import { isValidEmail, normalizeEmail } from './email.js';
 import type { RequestContext, User } from './model.js';
 import type { PasswordHasher } from './passwords/hasher.js';
+import type { PasswordRules } from './passwords/rules.js';
 import { generateId, type RandomSource } from './random.js';
-
-/** The password policy as accounts need it: a normalisation and a reason to refuse, if any. */
-export interface PasswordRules {
-  normalize(password: string): string;
-  /** A human-readable reason the password is refused, or `null`. */
-  problem(password: string): string | null;
-}
 
 export interface AccountServiceDeps {
   readonly store: UserStore;
@@ -33,6 +27,11 @@ export type AuthenticationResult =
   | { readonly ok: true; readonly user: User }
   | { readonly ok: false; readonly userId: string | null };
 
+export type PasswordChangeResult =
+  | { readonly ok: true; readonly passwordHash: string }
+  | { readonly ok: false; readonly reason: 'wrong_password' }
+  | { readonly ok: false; readonly reason: 'weak_password'; readonly detail: string };
+
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
@@ -44,7 +43,12 @@ export class AccountService {
   ): Promise<SignUpResult> {
     const email = normalizeEmail(rawEmail);
     if (!isValidEmail(email)) return { ok: false, reason: 'invalid_email' };
-    const problem = this.deps.rules.problem(password);
+    // NIST SP 800-63B: nothing derived from the account or the service itself.
+    const problem = this.deps.rules.problem(password, [
+      email,
+      email.split('@')[0] ?? '',
+      'latchkey',
+    ]);
     if (problem !== null) return { ok: false, reason: 'weak_password', detail: problem };
     // Checked before hashing only to save the work; the unique index still decides.
     if (await this.deps.store.findUserByEmail(email)) return { ok: false, reason: 'email_taken' };
@@ -83,11 +87,37 @@ export class AccountService {
     return { ok: true, user };
   }
 
-  /** Checks a password against a known user (re-authentication for sensitive changes). */
-  async verifyPassword(userId: string, password: string): Promise<boolean> {
-    const found = await this.deps.store.findUserWithPassword(userId);
-    if (!found) return false;
-    return this.deps.hasher.verify(found.passwordHash, this.deps.rules.normalize(password));
+  /**
+   * Checks the current password and the new one against the policy, and hashes the new one. The
+   * caller stores it with the new epoch (see Revoker.moveUserEpoch), so the change and the
+   * revocation of older tokens land together.
+   */
+  async preparePasswordChange(
+    user: User,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<PasswordChangeResult> {
+    const found = await this.deps.store.findUserWithPassword(user.id);
+    const current = this.deps.rules.normalize(currentPassword);
+    if (!found || !(await this.deps.hasher.verify(found.passwordHash, current))) {
+      return { ok: false, reason: 'wrong_password' };
+    }
+    const problem = this.deps.rules.problem(newPassword, [
+      user.email,
+      user.email.split('@')[0] ?? '',
+      'latchkey',
+    ]);
+    if (problem !== null) return { ok: false, reason: 'weak_password', detail: problem };
+    const passwordHash = await this.deps.hasher.hash(this.deps.rules.normalize(newPassword));
+    return { ok: true, passwordHash };
+  }
+
+  storePasswordHash(userId: string, passwordHash: string, epoch: number): Promise<void> {
+    return this.deps.store.updatePassword(userId, passwordHash, epoch);
+  }
+
+  async setStatus(userId: string, status: User['status'], epoch: number | null): Promise<void> {
+    await this.deps.store.setStatus(userId, status, epoch);
   }
 
   findUser(id: string): Promise<User | null> {

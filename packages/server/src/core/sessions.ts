@@ -29,6 +29,16 @@ export interface StartedSession {
 
 export type StartSessionResult = StartedSession | { readonly refused: 'session_limit' };
 
+export type ResumeResult =
+  | { readonly ok: true; readonly session: Session }
+  | { readonly ok: false; readonly reason: 'unknown' | 'expired' };
+
+/** A busy session writes its sliding idle expiry at most this often. */
+export const SLIDE_INTERVAL_MS = 60_000;
+
+/** Cookie values are 32 random bytes in base64url; anything else is not worth a lookup. */
+const SESSION_SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
 export function isSessionLive(session: Session, now: number): boolean {
   return session.revokedAt === null && now < session.idleExpiresAt && now < session.expiresAt;
 }
@@ -109,6 +119,32 @@ export class SessionService {
     const evict = live.slice(maxPerUser - 1).map((s) => s.id);
     await this.deps.revoker.revokeSessions(evict, 'session_limit', { userId: user.id, context });
     return true;
+  }
+
+  /**
+   * The live cookie session for a cookie value. Idle expiry slides on use, written at most once a
+   * minute so a busy session is not a write per request.
+   */
+  async resume(secret: string): Promise<ResumeResult> {
+    if (!SESSION_SECRET_SHAPE.test(secret)) return { ok: false, reason: 'unknown' };
+    const session = await this.deps.store.findSessionBySecretHash(hashSecret(secret));
+    if (!session || session.strategy !== 'session') return { ok: false, reason: 'unknown' };
+    const now = this.deps.clock.now();
+    if (!isSessionLive(session, now)) {
+      await this.deps.revoker.revokeSessions([session.id], 'expired', { userId: session.userId });
+      return { ok: false, reason: 'expired' };
+    }
+    if (now - session.lastSeenAt < SLIDE_INTERVAL_MS) return { ok: true, session };
+    const idleExpiresAt = this.slidIdleExpiry(session, now);
+    await this.deps.store.touchSession(session.id, now, idleExpiresAt);
+    return { ok: true, session: { ...session, lastSeenAt: now, idleExpiresAt } };
+  }
+
+  /** A new cookie secret for the same session (after a privilege change); the old one stops working. */
+  async renewSecret(session: Session): Promise<string> {
+    const secret = generateSessionSecret(this.deps.random);
+    await this.deps.store.replaceSessionSecret(session.id, hashSecret(secret));
+    return secret;
   }
 
   list(userId: string): Promise<readonly Session[]> {

@@ -1,5 +1,6 @@
 // The Fastify application: registers the route table with its auth, CSRF and error rules.
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,12 +9,13 @@ import Fastify, {
 } from 'fastify';
 import type { LatchkeyServices } from '../latchkey.js';
 import { OAuthError, ProblemError } from '../core/errors.js';
-import { Authenticator, type Principal } from './authenticate.js';
+import { Authenticator, CookieRejected, type Principal } from './authenticate.js';
+import { refuseCrossSite, requireCsrfToken } from './csrf.js';
 import { handleError, sendProblem } from './errors.js';
 import { Metrics } from './metrics.js';
 import { routeTable } from './route-table.js';
 import type { RouteSpec } from './route-types.js';
-import { refuseCrossSiteLogin } from './csrf.js';
+import { SessionCookie } from './session-cookie.js';
 
 /** API.md: bodies over 16 KiB get 413. */
 export const BODY_LIMIT = 16 * 1024;
@@ -63,7 +65,9 @@ export function buildHttpApp(
     },
   }) as unknown as FastifyInstance;
 
-  const authenticator = new Authenticator(services);
+  const cookie = new SessionCookie(services.config);
+  const authenticator = new Authenticator({ ...services, cookie });
+  void app.register(fastifyCookie);
   const allowedOrigins = new Set([
     new URL(services.config.issuer).origin,
     ...services.config.clients.flatMap((c) => c.allowedOrigins),
@@ -79,13 +83,31 @@ export function buildHttpApp(
     metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     done();
   });
+  // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
+  // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
 
-  async function authorize(spec: RouteSpec, request: FastifyRequest): Promise<Principal | null> {
-    if (spec.csrf === 'login') refuseCrossSiteLogin(request, allowedOrigins);
+  async function authorize(
+    spec: RouteSpec,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<Principal | null> {
+    if (spec.csrf === 'login') refuseCrossSite(request, allowedOrigins);
     if (spec.auth !== 'user' && spec.auth !== 'admin') return null;
-    const principal = await authenticator.authenticate(request);
+    let principal: Principal;
+    try {
+      principal = await authenticator.authenticate(request);
+    } catch (error) {
+      // A dead or unknown session cookie is cleared so the browser stops sending it.
+      if (error instanceof CookieRejected) cookie.clear(reply);
+      throw error;
+    }
+    if (spec.csrf === 'cookie' && principal.cookieSession) {
+      refuseCrossSite(request, allowedOrigins);
+      requireCsrfToken(request, principal.cookieSession.secret);
+    }
     if (spec.auth === 'admin' && !principal.user.roles.includes('admin')) {
       throw new ProblemError('forbidden', 'the admin role is required');
     }
@@ -101,8 +123,8 @@ export function buildHttpApp(
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         if (spec.credentials)
           void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-        const principal = await authorize(spec, request);
-        const result = await spec.handler.handle({ request, reply, principal });
+        const principal = await authorize(spec, request, reply);
+        const result = await spec.handler.handle({ request, reply, principal, cookie });
         return reply.sent ? reply : result;
       },
     });

@@ -6,7 +6,9 @@ import type { ClientConfig, ResourceServerConfig, Strategy } from '../config/typ
 import type { AccessTokenClaims, AccessTokens } from '../core/access-tokens.js';
 import type { AccountService } from '../core/accounts.js';
 import { ProblemError, invalidBearerToken } from '../core/errors.js';
-import type { User } from '../core/model.js';
+import type { Session, User } from '../core/model.js';
+import type { SessionService } from '../core/sessions.js';
+import type { SessionCookie } from './session-cookie.js';
 
 export interface Principal {
   readonly user: User;
@@ -18,6 +20,8 @@ export interface Principal {
   readonly expiresAt: number;
   readonly via: 'bearer' | 'cookie';
   readonly claims?: AccessTokenClaims;
+  /** Cookie requests: the session and its secret (the CSRF token is derived from it). */
+  readonly cookieSession?: { readonly session: Session; readonly secret: string };
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -26,7 +30,12 @@ export interface AuthenticatorDeps {
   readonly accessTokens: AccessTokens;
   readonly accounts: AccountService;
   readonly clients: ReadonlyMap<string, ClientConfig>;
+  readonly sessions: SessionService;
+  readonly cookie: SessionCookie;
 }
+
+/** A 401 that also tells the browser to drop its session cookie. */
+export class CookieRejected extends ProblemError {}
 
 export class Authenticator {
   constructor(private readonly deps: AuthenticatorDeps) {}
@@ -35,7 +44,30 @@ export class Authenticator {
   async authenticate(request: FastifyRequest): Promise<Principal> {
     const header = request.headers.authorization;
     if (header !== undefined) return this.authenticateBearer(header);
+    const secret = this.deps.cookie.read(request);
+    if (secret !== undefined) return this.authenticateCookie(secret);
     throw new ProblemError('unauthenticated', undefined, { 'www-authenticate': 'Bearer' });
+  }
+
+  private async authenticateCookie(secret: string): Promise<Principal> {
+    const resumed = await this.deps.sessions.resume(secret);
+    if (!resumed.ok) {
+      throw new CookieRejected(
+        resumed.reason === 'expired' ? 'session_expired' : 'unauthenticated',
+      );
+    }
+    const { session } = resumed;
+    const user = await this.deps.accounts.findUser(session.userId);
+    if (!user || user.status !== 'active') throw new CookieRejected('unauthenticated');
+    return {
+      user,
+      strategy: 'session',
+      clientId: session.clientId,
+      sessionId: session.id,
+      expiresAt: Math.min(session.idleExpiresAt, session.expiresAt),
+      via: 'cookie',
+      cookieSession: { session, secret },
+    };
   }
 
   private async authenticateBearer(header: string): Promise<Principal> {

@@ -1,6 +1,7 @@
 // Cross-site request defences. Browsers send `Origin` on cross-origin POSTs and
 // `Sec-Fetch-Site` on every request; either one naming a foreign site is refused.
 import type { FastifyRequest } from 'fastify';
+import { csrfTokenMatches } from '../core/csrf-token.js';
 import { ProblemError } from '../core/errors.js';
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -13,7 +14,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * configured client's (`null` included), or `Sec-Fetch-Site: cross-site`. Origins compare
  * exactly: `https://app.example.evil.test` is not `https://app.example`.
  */
-export function refuseCrossSiteLogin(
+export function refuseCrossSite(
   request: FastifyRequest,
   allowedOrigins: ReadonlySet<string>,
 ): void {
@@ -23,5 +24,12 @@ export function refuseCrossSiteLogin(
   }
   if (header(request, 'sec-fetch-site') === 'cross-site') {
     throw new ProblemError('csrf_failed', 'cross-site requests are refused');
+  }
+}
+
+/** Unsafe methods authenticated by the cookie must echo the session's CSRF token. */
+export function requireCsrfToken(request: FastifyRequest, sessionSecret: string): void {
+  if (!csrfTokenMatches(sessionSecret, header(request, 'x-csrf-token'))) {
+    throw new ProblemError('csrf_failed', 'the X-CSRF-Token header is missing or wrong');
   }
 }

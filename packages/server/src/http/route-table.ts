@@ -3,6 +3,8 @@
 import type { LatchkeyServices } from '../latchkey.js';
 import * as accounts from './handlers/accounts.js';
 import * as admin from './handlers/admin.js';
+import * as cookieSession from './handlers/cookie-session.js';
+import * as password from './handlers/password.js';
 import * as discovery from './handlers/discovery.js';
 import * as oauth from './handlers/oauth.js';
 import * as sessions from './handlers/sessions.js';
@@ -17,6 +19,11 @@ export function routeTable(services: LatchkeyServices, metrics: Metrics): RouteS
     // method    url                                       auth               csrf      rate limit  errors      credentials
     { method: 'POST',   url: '/v1/accounts',                   auth: 'public',          csrf: 'login',  rateLimit: 'signup',  errors: problem,    credentials: false, handler: accounts.signUp(services) },
     { method: 'GET',    url: '/v1/me',                         auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: accounts.me() },
+    { method: 'POST',   url: '/v1/me/password',                auth: 'user',            csrf: 'cookie', rateLimit: 'login',   errors: problem,    credentials: true,  handler: password.changePassword(services) },
+
+    { method: 'POST',   url: '/v1/session',                    auth: 'public',          csrf: 'login',  rateLimit: 'login',   errors: problem,    credentials: true,  handler: cookieSession.login(services) },
+    { method: 'GET',    url: '/v1/session',                    auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.current() },
+    { method: 'DELETE', url: '/v1/session',                    auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.logout(services) },
 
     { method: 'POST',   url: '/v1/token',                      auth: 'public',          csrf: 'none',   rateLimit: 'login',   errors: oauthShape, credentials: true,  handler: oauth.token(services, metrics) },
     { method: 'POST',   url: '/v1/token/revoke',               auth: 'public',          csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: false, handler: oauth.revoke(services) },
@@ -27,6 +34,10 @@ export function routeTable(services: LatchkeyServices, metrics: Metrics): RouteS
     { method: 'DELETE', url: '/v1/sessions',                   auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeAllSessions(services) },
 
     { method: 'GET',    url: '/v1/admin/users',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listUsers(services) },
+    { method: 'GET',    url: '/v1/admin/users/:id/sessions',   auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listUserSessions(services) },
+    { method: 'POST',   url: '/v1/admin/users/:id/ban',        auth: 'admin',           csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: admin.banUser(services) },
+    { method: 'POST',   url: '/v1/admin/users/:id/unban',      auth: 'admin',           csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: admin.unbanUser(services) },
+    { method: 'DELETE', url: '/v1/admin/sessions/:id',         auth: 'admin',           csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: admin.revokeAnySession(services) },
     { method: 'GET',    url: '/v1/admin/audit',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listAudit(services) },
 
     { method: 'GET',    url: '/.well-known/jwks.json',         auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.jwks(services) },

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import type { ErrorShape } from './errors.js';
 import type { Principal } from './authenticate.js';
+import type { SessionCookie } from './session-cookie.js';
 
 /**
  * Who may call a route: anyone, a logged-in user (cookie or Bearer), an admin, or a resource
@@ -23,6 +24,7 @@ export interface RouteContext {
   readonly reply: FastifyReply;
   /** Set for every route whose requirement is `user` or `admin`. */
   readonly principal: Principal | null;
+  readonly cookie: SessionCookie;
 }
 
 export interface RouteHandler {

@@ -4,6 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { parseOptions } from '@node-rs/argon2';
+import type { Algorithm, Version } from '@node-rs/argon2';
 import type { Argon2Parameters } from '../../config/types.js';
 import type { HashRequest, HashWorkerData } from './hash-worker.js';
 import { createWorkerPool } from './worker-pool.js';
@@ -57,8 +58,8 @@ const COST_HEADROOM = 4;
 const MIN_MEMORY_COST_LIMIT = 256 * 1024;
 const MIN_TIME_COST_LIMIT = 16;
 
-const ARGON2ID = 2;
-const VERSION_0X13 = 1;
+const ARGON2ID: Algorithm = 2;
+const VERSION_0X13: Version = 1;
 const MIN_SALT_BYTES = 16;
 
 function assertParameters(params: Argon2Parameters): void {

@@ -45,7 +45,7 @@ export interface PasswordPolicy {
 // A lone surrogate cannot be encoded as UTF-8: the hashing library substitutes U+FFFD, so
 // distinct inputs would share a hash. NUL is refused because C-string tools (and any future
 // hashing backend) may truncate at it.
-const INVALID_CHARACTER = /\p{Cs}|\u0000/u;
+const LONE_SURROGATE = /\p{Cs}/u;
 const WHITESPACE = /\s+/gu;
 const NON_ALPHANUMERIC_ENDS = /^[^\p{L}\p{M}\p{N}]+|[^\p{L}\p{M}\p{N}]+$/gu;
 const NON_LETTER_ENDS = /^[^\p{L}\p{M}]+|[^\p{L}\p{M}]+$/gu;
@@ -89,7 +89,7 @@ export function createPasswordPolicy(options: PasswordPolicyOptions): PasswordPo
     maxLength,
     normalize: normalizePassword,
     check(password: string, contextWords: readonly string[] = []): PasswordProblem | null {
-      if (INVALID_CHARACTER.test(password)) return 'invalid';
+      if (LONE_SURROGATE.test(password) || password.includes('\u0000')) return 'invalid';
       const normalized = normalizePassword(password);
       const length = [...normalized].length;
       if (length < minLength) return 'too_short';

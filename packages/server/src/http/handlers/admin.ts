@@ -4,9 +4,10 @@ import type { LatchkeyServices } from '../../latchkey.js';
 import type { AuditEvent, AuditEventType } from '../../core/model.js';
 import { ProblemError } from '../../core/errors.js';
 import { isValidEmail, normalizeEmail } from '../../core/email.js';
+import { isSessionLive } from '../../core/sessions.js';
 import { decodeCursor, encodeCursor, parseLimit } from '../paging.js';
-import type { RouteHandler } from '../route-types.js';
-import { isoTime, serializeUser } from '../serialize.js';
+import { requirePrincipal, type RouteHandler } from '../route-types.js';
+import { isoTime, requestContext, serializeSession, serializeUser } from '../serialize.js';
 
 const UsersQuery = Type.Object(
   {
@@ -101,6 +102,87 @@ export function listAudit(services: Pick<LatchkeyServices, 'storage'>): RouteHan
         events: page.map(serializeAuditEvent),
         nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
       };
+    },
+  };
+}
+
+const UserParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export function listUserSessions(
+  services: Pick<LatchkeyServices, 'accounts' | 'sessions'>,
+): RouteHandler {
+  return {
+    schema: { params: UserParams },
+    async handle({ request }) {
+      const { id } = request.params as Static<typeof UserParams>;
+      if (!(await services.accounts.findUser(id)))
+        throw new ProblemError('not_found', 'no such user');
+      const sessions = await services.sessions.list(id);
+      return { sessions: sessions.map((s) => serializeSession(s, null)) };
+    },
+  };
+}
+
+export function revokeAnySession(
+  services: Pick<LatchkeyServices, 'sessions' | 'revoker' | 'clock'>,
+): RouteHandler {
+  return {
+    schema: { params: UserParams },
+    async handle(ctx) {
+      const { id } = ctx.request.params as Static<typeof UserParams>;
+      const session = await services.sessions.find(id);
+      if (!session || !isSessionLive(session, services.clock.now())) {
+        throw new ProblemError('not_found', 'no such session');
+      }
+      await services.revoker.revokeSessions([id], 'admin_revoked', {
+        userId: requirePrincipal(ctx).user.id,
+        context: requestContext(ctx.request),
+      });
+      return ctx.reply.code(204).send();
+    },
+  };
+}
+
+/**
+ * Ban ends every session and refresh family and moves the user epoch, so every outstanding access
+ * token fails at once; logins are then refused exactly like wrong credentials.
+ */
+export function banUser(
+  services: Pick<LatchkeyServices, 'accounts' | 'sessions' | 'revoker' | 'audit'>,
+): RouteHandler {
+  return {
+    schema: { params: UserParams },
+    async handle(ctx) {
+      const { id } = ctx.request.params as Static<typeof UserParams>;
+      const admin = requirePrincipal(ctx).user;
+      if (!(await services.accounts.findUser(id)))
+        throw new ProblemError('not_found', 'no such user');
+      const context = requestContext(ctx.request);
+      const epoch = await services.revoker.moveUserEpoch(id);
+      await services.accounts.setStatus(id, 'banned', epoch);
+      const sessions = (await services.sessions.list(id)).map((s) => s.id);
+      await services.revoker.revokeSessions(sessions, 'user_banned', { userId: id, context });
+      await services.audit.record('user_banned', { userId: id, context, detail: { by: admin.id } });
+      return ctx.reply.code(204).send();
+    },
+  };
+}
+
+export function unbanUser(services: Pick<LatchkeyServices, 'accounts' | 'audit'>): RouteHandler {
+  return {
+    schema: { params: UserParams },
+    async handle(ctx) {
+      const { id } = ctx.request.params as Static<typeof UserParams>;
+      const admin = requirePrincipal(ctx).user;
+      if (!(await services.accounts.findUser(id)))
+        throw new ProblemError('not_found', 'no such user');
+      await services.accounts.setStatus(id, 'active', null);
+      await services.audit.record('user_unbanned', {
+        userId: id,
+        context: requestContext(ctx.request),
+        detail: { by: admin.id },
+      });
+      return ctx.reply.code(204).send();
     },
   };
 }
