@@ -60,7 +60,7 @@ export class AccessTokens {
   async issue(user: User, client: ClientConfig, sessionId?: string): Promise<IssuedAccessToken> {
     const nowSeconds = Math.floor(this.deps.clock.now() / 1000);
     // Never before the user's epoch, or a token issued right after a password change would be
-    // born revoked (the epoch is rounded up to the next second).
+    // born revoked (the epoch is set to the next whole second).
     const iat = Math.max(nowSeconds, user.epoch);
     const exp = iat + client.accessTtl;
     const claims: AccessTokenClaims = {

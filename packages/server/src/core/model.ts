@@ -10,7 +10,7 @@ export interface User {
   readonly status: UserStatus;
   /**
    * Whole seconds: access tokens with `iat` before it are invalid. Kept in seconds because `iat`
-   * is, and rounded up when moved so that tokens issued later in the same second stay valid.
+   * is, and set to the next whole second when moved so that tokens issued later in the same second stay valid.
    */
   readonly epoch: number;
   readonly createdAt: number;

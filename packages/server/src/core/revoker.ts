@@ -65,7 +65,8 @@ export class Revoker {
    */
   async moveUserEpoch(userId: string): Promise<number> {
     const now = this.deps.clock.now();
-    const epoch = Math.ceil(now / 1000);
+    // floor + 1, not ceil: a token issued at an exact whole second must not survive.
+    const epoch = Math.floor(now / 1000) + 1;
     await this.deps.store.advanceEpoch(userId, epoch);
     await this.publish({
       kind: 'user',
