@@ -47,6 +47,9 @@ export function buildHttpApp(
   options: HttpAppOptions = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
+  const stopCountingRevocations = services.revoker.onRevocation((event) =>
+    metrics.revocations.inc({ kind: event.kind }),
+  );
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -86,6 +89,10 @@ export function buildHttpApp(
   // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
   // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
   app.removeContentTypeParser('text/plain');
+  app.addHook('onClose', (_instance, done) => {
+    stopCountingRevocations();
+    done();
+  });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
 

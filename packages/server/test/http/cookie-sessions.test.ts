@@ -315,6 +315,60 @@ describe('cookie sessions', () => {
     });
   });
 
+  it('lists cookie and hybrid sessions together; "log out everywhere" ends all but this one', async () => {
+    const user = await signUp(server);
+    const browser = new Browser(server);
+    const login = json(await browser.login(user.email));
+    const cookieSessionId = (login['session'] as { id: string }).id;
+    const hybrid = await passwordGrant(server, user.email, 'app');
+    const jwtOnly = await passwordGrant(server, user.email, 'api');
+
+    const list = json(await browser.request('GET', '/v1/sessions'))['sessions'] as Array<{
+      id: string;
+      strategy: string;
+      current: boolean;
+      ip: string;
+      userAgent: string | null;
+    }>;
+    assert.deepEqual(
+      list.map((s) => [s.id, s.strategy, s.current]).sort(),
+      [
+        [cookieSessionId, 'session', true],
+        [hybrid.session_id, 'hybrid', false],
+      ].sort(),
+    );
+
+    const everywhere = await browser.request('DELETE', '/v1/sessions?except=current');
+    assert.equal(everywhere.statusCode, 204);
+    assert.equal((await browser.request('GET', '/v1/session')).statusCode, 200);
+    assert.equal(
+      (
+        await server.app.inject({
+          method: 'GET',
+          url: '/v1/me',
+          headers: { authorization: `Bearer ${hybrid.access_token}` },
+        })
+      ).statusCode,
+      401,
+    );
+    // A stateless jwt-client token has no session: the user epoch ends it.
+    assert.equal(
+      (
+        await server.app.inject({
+          method: 'GET',
+          url: '/v1/me',
+          headers: { authorization: `Bearer ${jwtOnly.access_token}` },
+        })
+      ).statusCode,
+      401,
+    );
+
+    const all = await browser.request('DELETE', '/v1/sessions');
+    assert.equal(all.statusCode, 204);
+    assert.match(setCookieHeaders(all)[0] ?? '', /__Host-lk_session=;/);
+    assert.equal((await browser.request('GET', '/v1/session')).statusCode, 401);
+  });
+
   it('ends the other sessions of a singleSession client on a new login', async () => {
     const user = await signUp(server);
     const first = new Browser(server);

@@ -36,6 +36,7 @@ export function revokeSession(
         userId: principal.user.id,
         context: requestContext(ctx.request),
       });
+      if (id === principal.cookieSession?.session.id) ctx.cookie.clear(ctx.reply);
       return ctx.reply.code(204).send();
     },
   };
@@ -57,6 +58,11 @@ export function revokeAllSessions(
         userId: principal.user.id,
         context: requestContext(ctx.request),
       });
+      // Stateless `jwt` tokens carry no session: only the epoch ends them. The caller's own access
+      // token goes too; with `except=current` its session survives and refreshes a new one.
+      await services.revoker.moveUserEpoch(principal.user.id);
+      // "Log out everywhere" without `except` includes this browser too.
+      if (except !== 'current' && principal.cookieSession) ctx.cookie.clear(ctx.reply);
       return ctx.reply.code(204).send();
     },
   };
