@@ -32,6 +32,14 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Latchkey's own tolerance for tokens it issued itself (API.md: at most 1 s). */
 const CLOCK_LEEWAY_SECONDS = 1;
 
+/**
+ * The last moment (ms) Latchkey still accepts a token with this `exp`: a revocation of the token
+ * must be kept at least until then, or the leeway would bring it back to life.
+ */
+export function lastAcceptedMoment(claims: Pick<AccessTokenClaims, 'exp'>): number {
+  return (claims.exp + CLOCK_LEEWAY_SECONDS) * 1000;
+}
+
 export interface AccessTokenDeps {
   readonly keys: KeyRing;
   readonly issuer: string;
@@ -98,7 +106,8 @@ export class AccessTokens {
   }
 
   private async verifySignatureAndClaims(token: string): Promise<AccessTokenClaims | null> {
-    if (token.length > 8192 || !COMPACT_JWS.test(token)) return null;
+    if (token.length > 8192 || !COMPACT_JWS.test(token) || !isCanonicalBase64url(token))
+      return null;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.deps.keys.resolveVerificationKey, {
@@ -127,6 +136,17 @@ export class AccessTokens {
     }
     this.verified.set(token, claims);
   }
+}
+
+/**
+ * Base64url has several spellings of one byte string (the unused low bits of the last character).
+ * Only the canonical one is accepted, so a token has exactly one string form: the verified-token
+ * cache and any deny-list keyed on the string cannot be sidestepped by re-spelling it.
+ */
+function isCanonicalBase64url(token: string): boolean {
+  return token
+    .split('.')
+    .every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment);
 }
 
 function parseClaims(payload: JWTPayload): AccessTokenClaims | null {

@@ -52,10 +52,10 @@ export class Revoker {
     return revoked;
   }
 
-  /** Denies one access token (RFC 7009) until it expires. */
-  async revokeAccessToken(jti: string, expiresAtMs: number): Promise<void> {
+  /** Denies one access token (RFC 7009) until `untilMs`, the last moment it could be accepted. */
+  async revokeAccessToken(jti: string, untilMs: number): Promise<void> {
     const now = this.deps.clock.now();
-    await this.publish({ kind: 'token', subjectId: jti, at: now, until: expiresAtMs });
+    await this.publish({ kind: 'token', subjectId: jti, at: now, until: untilMs });
   }
 
   /**

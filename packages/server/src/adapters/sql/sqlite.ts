@@ -24,6 +24,14 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStor
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
-  if (options.migrate !== false) await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(db as Kysely<unknown>, 'sqlite');
+    } catch (error) {
+      // A refused or failed migration must not leave the file open behind it.
+      await db.destroy();
+      throw error;
+    }
+  }
   return new SqlStorage(db);
 }

@@ -1,6 +1,7 @@
 // RFC 6749 token endpoint, RFC 7009 revocation and RFC 7662 introspection.
 import type { FastifyRequest } from 'fastify';
 import type { LatchkeyServices } from '../../latchkey.js';
+import { lastAcceptedMoment } from '../../core/access-tokens.js';
 import { OAuthError } from '../../core/errors.js';
 import { REFRESH_TOKEN_PREFIX, hashSecret } from '../../core/random.js';
 import { isSessionLive } from '../../core/sessions.js';
@@ -103,7 +104,8 @@ export function revoke(services: LatchkeyServices): RouteHandler {
         }
       } else {
         const claims = await services.accessTokens.verify(presented);
-        if (claims) await services.revoker.revokeAccessToken(claims.jti, claims.exp * 1000);
+        if (claims)
+          await services.revoker.revokeAccessToken(claims.jti, lastAcceptedMoment(claims));
       }
       // RFC 7009: the same answer whether or not the token was known.
       return {};
