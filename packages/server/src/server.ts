@@ -19,7 +19,19 @@ export function createLogger(
   destination?: NodeJS.WritableStream,
 ) {
   return pino(
-    { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: {
+        // Query strings can carry personal data or a token (`?access_token=`, RFC 6750 2.3):
+        // log the path only.
+        req: (request: { method?: string; url?: string; id?: unknown }) => ({
+          id: request.id,
+          method: request.method,
+          path: request.url?.split('?')[0],
+        }),
+      },
+    },
     destination ?? process.stdout,
   );
 }

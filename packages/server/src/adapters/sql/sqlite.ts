@@ -1,5 +1,5 @@
 // The embedded default: one SQLite file in the data directory.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -17,6 +17,8 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStor
   const file = options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'latchkey.db');
   if (file !== ':memory:') mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const database = new SQLite(file);
+  // The file holds the private signing keys: owner-only, whatever the umask or directory.
+  if (file !== ':memory:') chmodSync(file, 0o600);
   // WAL lets readers proceed during a write; the busy timeout covers the CLI writing (keys rotate)
   // while a server runs on the same file.
   database.pragma('journal_mode = WAL');
