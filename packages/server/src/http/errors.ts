@@ -60,7 +60,8 @@ export function sendProblem(reply: FastifyReply, problem: ProblemError): Fastify
     .headers(problem.headers)
     .type('application/problem+json')
     .send({
-      type: `https://latchkey.dev/problems/${problem.code}`,
+      // A URN, not a URL: no documentation host to keep alive or to be squatted.
+      type: `urn:latchkey:problem:${problem.code}`,
       title: problem.title,
       status: problem.status,
       code: problem.code,

@@ -64,7 +64,7 @@ describe('forged and malformed access tokens', () => {
     assert.equal(reference.statusCode, 401);
     refusal = reference.body;
     assert.deepEqual(json(reference), {
-      type: 'https://latchkey.dev/problems/unauthenticated',
+      type: 'urn:latchkey:problem:unauthenticated',
       title: 'Authentication required',
       status: 401,
       code: 'unauthenticated',

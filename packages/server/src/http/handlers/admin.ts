@@ -1,5 +1,6 @@
 // The admin API (role `admin`).
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import type { LatchkeyServices } from '../../latchkey.js';
 import type { AuditEvent, AuditEventType } from '../../core/model.js';
 import { ProblemError } from '../../core/errors.js';
@@ -108,16 +109,23 @@ export function listAudit(services: Pick<LatchkeyServices, 'storage'>): RouteHan
 
 const UserParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
 
+/** The ID of the user a route's `:id` names, or a 404. */
+async function targetUserId(
+  services: Pick<LatchkeyServices, 'accounts'>,
+  request: FastifyRequest,
+): Promise<string> {
+  const { id } = request.params as Static<typeof UserParams>;
+  if (!(await services.accounts.findUser(id))) throw new ProblemError('not_found', 'no such user');
+  return id;
+}
+
 export function listUserSessions(
   services: Pick<LatchkeyServices, 'accounts' | 'sessions'>,
 ): RouteHandler {
   return {
     schema: { params: UserParams },
     async handle({ request }) {
-      const { id } = request.params as Static<typeof UserParams>;
-      if (!(await services.accounts.findUser(id)))
-        throw new ProblemError('not_found', 'no such user');
-      const sessions = await services.sessions.list(id);
+      const sessions = await services.sessions.list(await targetUserId(services, request));
       return { sessions: sessions.map((s) => serializeSession(s, null)) };
     },
   };
@@ -153,10 +161,8 @@ export function banUser(
   return {
     schema: { params: UserParams },
     async handle(ctx) {
-      const { id } = ctx.request.params as Static<typeof UserParams>;
+      const id = await targetUserId(services, ctx.request);
       const admin = requirePrincipal(ctx).user;
-      if (!(await services.accounts.findUser(id)))
-        throw new ProblemError('not_found', 'no such user');
       const context = requestContext(ctx.request);
       const epoch = await services.revoker.moveUserEpoch(id);
       await services.accounts.setStatus(id, 'banned', epoch);
@@ -172,10 +178,8 @@ export function unbanUser(services: Pick<LatchkeyServices, 'accounts' | 'audit'>
   return {
     schema: { params: UserParams },
     async handle(ctx) {
-      const { id } = ctx.request.params as Static<typeof UserParams>;
+      const id = await targetUserId(services, ctx.request);
       const admin = requirePrincipal(ctx).user;
-      if (!(await services.accounts.findUser(id)))
-        throw new ProblemError('not_found', 'no such user');
       await services.accounts.setStatus(id, 'active', null);
       await services.audit.record('user_unbanned', {
         userId: id,
