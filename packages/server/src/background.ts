@@ -16,20 +16,15 @@ export function startBackgroundTasks(
   services: LatchkeyServices,
   log: Pick<FastifyBaseLogger, 'warn'>,
 ): BackgroundTasks {
-  // This process applies its own revocations at once; the log tells it about everyone else's.
-  let revocationCursor = services.revocations.sequence;
-
+  // This process delivers its own revocations at once; the log tells it about everyone else's.
+  // Reading from the hub's safe cursor re-reads around recent sequence holes until they fill.
   async function followRevocationLog(): Promise<void> {
-    for (;;) {
-      const events = await services.storage.listRevocations({
-        after: revocationCursor,
-        limit: 500,
-      });
-      for (const event of events) {
-        services.revocations.apply(event);
-        revocationCursor = event.seq;
-      }
+    const hub = services.revocationHub;
+    for (let after = hub.safeCursor(); ;) {
+      const events = await services.storage.listRevocations({ after, limit: 500 });
+      for (const event of events) hub.publish(event);
       if (events.length < 500) break;
+      after = events[events.length - 1]!.seq;
     }
     services.revocations.prune(services.clock.now());
   }

@@ -9,6 +9,7 @@ import { KeyRing } from './core/keys.js';
 import { createArgon2Hasher, type PasswordHasher } from './core/passwords/hasher.js';
 import { createPasswordRules } from './core/passwords/rules.js';
 import { cryptoRandom, type RandomSource } from './core/random.js';
+import { RevocationHub } from './core/revocation-hub.js';
 import { RevocationState } from './core/revocation-state.js';
 import { Revoker } from './core/revoker.js';
 import { SessionService } from './core/sessions.js';
@@ -25,6 +26,7 @@ export interface LatchkeyServices {
   readonly hasher: PasswordHasher;
   readonly keys: KeyRing;
   readonly revocations: RevocationState;
+  readonly revocationHub: RevocationHub;
   readonly revoker: Revoker;
   readonly audit: AuditLog;
   readonly accounts: AccountService;
@@ -72,12 +74,13 @@ export async function createServices(
   await keys.initialise();
 
   const revocations = new RevocationState();
-  for (const event of await storage.listLiveRevocations(clock.now())) revocations.apply(event);
+  const revocationHub = new RevocationHub(revocations, clock);
+  revocationHub.seed(await storage.listLiveRevocations(clock.now()));
 
   const audit = new AuditLog(storage, clock);
   const revoker = new Revoker({
     store: storage,
-    state: revocations,
+    hub: revocationHub,
     audit,
     clock,
     maxAccessTtlMs: ttl,
@@ -121,6 +124,7 @@ export async function createServices(
     hasher,
     keys,
     revocations,
+    revocationHub,
     revoker,
     audit,
     accounts,

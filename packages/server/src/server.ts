@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { LatchkeyConfig } from './config/types.js';
 import { startBackgroundTasks } from './background.js';
-import { REDACTED_PATHS, buildHttpApp } from './http/app.js';
+import { REDACTED_PATHS, buildHttpApp, type HttpAppOptions } from './http/app.js';
 import { createServices, type CreateServicesOptions, type LatchkeyServices } from './latchkey.js';
 
 export interface RunningServer {
@@ -38,11 +38,14 @@ export function createLogger(
 
 export async function startServer(
   config: LatchkeyConfig,
-  options: CreateServicesOptions & { logDestination?: NodeJS.WritableStream } = {},
+  options: CreateServicesOptions & {
+    logDestination?: NodeJS.WritableStream;
+    http?: Pick<HttpAppOptions, 'streamHeartbeatMs'>;
+  } = {},
 ): Promise<RunningServer> {
   const logger = createLogger(config, options.logDestination);
   const services = await createServices(config, options);
-  const app = buildHttpApp(services, { logger });
+  const app = buildHttpApp(services, { logger, ...options.http });
   const tasks = startBackgroundTasks(services, logger);
   const address = await app.listen({ port: config.port, host: config.host });
   return {

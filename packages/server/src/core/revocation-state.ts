@@ -15,14 +15,7 @@ export class RevocationState {
   private readonly tokens = new Map<string, number>();
   /** userId → { at: ms before which tokens are invalid, until } */
   private readonly users = new Map<string, { at: number; until: number }>();
-  private lastSeq = 0;
-
-  get sequence(): number {
-    return this.lastSeq;
-  }
-
   apply(event: RevocationEvent): void {
-    if (event.seq > this.lastSeq) this.lastSeq = event.seq;
     switch (event.kind) {
       case 'session':
         this.sessions.set(

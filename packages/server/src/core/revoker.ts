@@ -1,16 +1,14 @@
 // Every revocation goes through here: the store records it, the revocation log gets a sequenced
-// event, this process's revocation state learns it at once, and listeners (fan-out, feeds) hear it.
+// event, and the hub delivers it at once to this process's revocation state and subscribers.
 import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { RequestContext, RevocationEvent, RevokeReason } from './model.js';
-import type { RevocationState } from './revocation-state.js';
-
-export type RevocationListener = (event: RevocationEvent) => void;
+import type { RevocationHub } from './revocation-hub.js';
 
 export interface RevokerDeps {
   readonly store: SessionStore & RevocationLog & UserStore;
-  readonly state: RevocationState;
+  readonly hub: RevocationHub;
   readonly audit: AuditLog;
   readonly clock: Clock;
   /** The longest access-token lifetime of any client (plus leeway): how long an event matters. */
@@ -18,14 +16,7 @@ export interface RevokerDeps {
 }
 
 export class Revoker {
-  private readonly listeners = new Set<RevocationListener>();
-
   constructor(private readonly deps: RevokerDeps) {}
-
-  onRevocation(listener: RevocationListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 
   /** Ends sessions (cookie or refresh family) and the access tokens that carry their `sid`. */
   async revokeSessions(
@@ -79,7 +70,6 @@ export class Revoker {
 
   private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
     const stored = await this.deps.store.appendRevocation(event);
-    this.deps.state.apply(stored);
-    for (const listener of this.listeners) listener(stored);
+    this.deps.hub.publish(stored);
   }
 }

@@ -9,7 +9,13 @@ import Fastify, {
 } from 'fastify';
 import type { LatchkeyServices } from '../latchkey.js';
 import { OAuthError, ProblemError } from '../core/errors.js';
-import { Authenticator, CookieRejected, type Principal } from './authenticate.js';
+import {
+  Authenticator,
+  CookieRejected,
+  authenticateResourceServer,
+  type Principal,
+} from './authenticate.js';
+import { OpenStreams } from './handlers/revocation-feed.js';
 import { refuseCrossSite, requireCsrfToken } from './csrf.js';
 import { handleError, sendProblem } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -40,6 +46,8 @@ export interface HttpAppOptions {
   /** A pino logger, or `false` for none. */
   readonly logger?: FastifyBaseLogger | false;
   readonly metrics?: Metrics;
+  /** Heartbeat interval of revocation streams (default 15 s). */
+  readonly streamHeartbeatMs?: number;
 }
 
 export function buildHttpApp(
@@ -47,7 +55,7 @@ export function buildHttpApp(
   options: HttpAppOptions = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
-  const stopCountingRevocations = services.revoker.onRevocation((event) =>
+  const stopCountingRevocations = services.revocationHub.subscribe((event) =>
     metrics.revocations.inc({ kind: event.kind }),
   );
   const app = Fastify({
@@ -89,6 +97,12 @@ export function buildHttpApp(
   // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
   // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
   app.removeContentTypeParser('text/plain');
+  const streams = new OpenStreams();
+  // Open event streams would hold `close()` forever: end them first.
+  app.addHook('preClose', (done) => {
+    streams.endAll();
+    done();
+  });
   app.addHook('onClose', (_instance, done) => {
     stopCountingRevocations();
     done();
@@ -102,6 +116,18 @@ export function buildHttpApp(
     reply: FastifyReply,
   ): Promise<Principal | null> {
     if (spec.csrf === 'login') refuseCrossSite(request, allowedOrigins);
+    if (spec.auth === 'resource_server' && spec.errors === 'problem') {
+      const server = authenticateResourceServer(
+        request.headers.authorization,
+        services.config.resourceServers,
+      );
+      if (!server) {
+        throw new ProblemError('unauthenticated', 'resource-server credentials required', {
+          'www-authenticate': 'Basic realm="latchkey"',
+        });
+      }
+      return null;
+    }
     if (spec.auth !== 'user' && spec.auth !== 'admin') return null;
     let principal: Principal;
     try {
@@ -137,7 +163,10 @@ export function buildHttpApp(
     });
   }
 
-  const table = routeTable(services, metrics);
+  const table = routeTable(services, metrics, {
+    streams,
+    heartbeatMs: options.streamHeartbeatMs ?? 15_000,
+  });
   // OAuth endpoints live in their own scope: only they accept form bodies (RFC 6749).
   void app.register((scope, _opts, done) => {
     scope.addContentTypeParser(

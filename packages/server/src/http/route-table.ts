@@ -5,13 +5,18 @@ import * as accounts from './handlers/accounts.js';
 import * as admin from './handlers/admin.js';
 import * as cookieSession from './handlers/cookie-session.js';
 import * as password from './handlers/password.js';
+import * as feed from './handlers/revocation-feed.js';
 import * as discovery from './handlers/discovery.js';
 import * as oauth from './handlers/oauth.js';
 import * as sessions from './handlers/sessions.js';
 import type { Metrics } from './metrics.js';
 import type { RouteSpec } from './route-types.js';
 
-export function routeTable(services: LatchkeyServices, metrics: Metrics): RouteSpec[] {
+export function routeTable(
+  services: LatchkeyServices,
+  metrics: Metrics,
+  streaming: { streams: feed.OpenStreams; heartbeatMs: number },
+): RouteSpec[] {
   const problem = 'problem' as const;
   const oauthShape = 'oauth' as const;
   // prettier-ignore
@@ -39,6 +44,9 @@ export function routeTable(services: LatchkeyServices, metrics: Metrics): RouteS
     { method: 'POST',   url: '/v1/admin/users/:id/unban',      auth: 'admin',           csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: admin.unbanUser(services) },
     { method: 'DELETE', url: '/v1/admin/sessions/:id',         auth: 'admin',           csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: admin.revokeAnySession(services) },
     { method: 'GET',    url: '/v1/admin/audit',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listAudit(services) },
+
+    { method: 'GET',    url: '/v1/revocations',                auth: 'resource_server', csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: feed.listRevocations(services) },
+    { method: 'GET',    url: '/v1/revocations/stream',         auth: 'resource_server', csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: feed.streamRevocations(services, streaming.streams, streaming) },
 
     { method: 'GET',    url: '/.well-known/jwks.json',         auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.jwks(services) },
     { method: 'GET',    url: '/.well-known/oauth-authorization-server', auth: 'public', csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.authorizationServerMetadata(services) },
