@@ -14,6 +14,7 @@ import { RevocationState } from './core/revocation-state.js';
 import { Revoker } from './core/revoker.js';
 import { SessionService } from './core/sessions.js';
 import { TokenGrants } from './core/token-grants.js';
+import { UserCache } from './core/user-cache.js';
 import { openStorage } from './adapters/open-storage.js';
 import type { Storage } from './ports/storage.js';
 
@@ -92,6 +93,10 @@ export async function createServices(
     audit,
     clock,
     random,
+    users: new UserCache(clock),
+  });
+  revocationHub.subscribe((event) => {
+    if (event.kind === 'user') accounts.forgetUser(event.subjectId);
   });
   const sessions = new SessionService({ store: storage, revoker, clock, random, config });
   const accessTokens = new AccessTokens({

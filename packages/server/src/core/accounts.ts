@@ -8,6 +8,7 @@ import type { RequestContext, User } from './model.js';
 import type { PasswordHasher } from './passwords/hasher.js';
 import type { PasswordRules } from './passwords/rules.js';
 import { generateId, type RandomSource } from './random.js';
+import type { UserCache } from './user-cache.js';
 
 export interface AccountServiceDeps {
   readonly store: UserStore;
@@ -16,6 +17,7 @@ export interface AccountServiceDeps {
   readonly audit: AuditLog;
   readonly clock: Clock;
   readonly random: RandomSource;
+  readonly users: UserCache;
 }
 
 export type SignUpResult =
@@ -112,15 +114,27 @@ export class AccountService {
     return { ok: true, passwordHash };
   }
 
-  storePasswordHash(userId: string, passwordHash: string, epoch: number): Promise<void> {
-    return this.deps.store.updatePassword(userId, passwordHash, epoch);
+  async storePasswordHash(userId: string, passwordHash: string, epoch: number): Promise<void> {
+    await this.deps.store.updatePassword(userId, passwordHash, epoch);
+    this.deps.users.forget(userId);
   }
 
   async setStatus(userId: string, status: User['status'], epoch: number | null): Promise<void> {
     await this.deps.store.setStatus(userId, status, epoch);
+    this.deps.users.forget(userId);
   }
 
-  findUser(id: string): Promise<User | null> {
-    return this.deps.store.findUserById(id);
+  /** The user, from the cache of active users when possible (see UserCache for freshness). */
+  async findUser(id: string): Promise<User | null> {
+    const cached = this.deps.users.get(id);
+    if (cached) return cached;
+    const user = await this.deps.store.findUserById(id);
+    if (user) this.deps.users.set(user);
+    return user;
+  }
+
+  /** Drops a cached user whose epoch or status changed, here or on another instance. */
+  forgetUser(id: string): void {
+    this.deps.users.forget(id);
   }
 }

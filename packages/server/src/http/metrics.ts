@@ -40,6 +40,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly requestChildren = new Map<
+    string,
+    { count: { inc(): void }; latency: { observe(seconds: number): void } }
+  >();
+
+  /**
+   * Counts one request. prom-client hashes label sets on every call; the bound children are
+   * cached per method, route and status so the hot path skips that.
+   */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`;
+    let children = this.requestChildren.get(key);
+    if (!children) {
+      children = {
+        count: this.requests.labels(method, route, String(status)),
+        latency: this.latency.labels(method, route),
+      };
+      this.requestChildren.set(key, children);
+    }
+    children.count.inc();
+    children.latency.observe(seconds);
+  }
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

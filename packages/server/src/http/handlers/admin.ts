@@ -164,8 +164,9 @@ export function banUser(
       const id = await targetUserId(services, ctx.request);
       const admin = requirePrincipal(ctx).user;
       const context = requestContext(ctx.request);
-      const epoch = await services.revoker.moveUserEpoch(id);
-      await services.accounts.setStatus(id, 'banned', epoch);
+      // Status first: the epoch event then tells every instance to re-read a banned user.
+      await services.accounts.setStatus(id, 'banned', null);
+      await services.revoker.moveUserEpoch(id);
       const sessions = (await services.sessions.list(id)).map((s) => s.id);
       await services.revoker.revokeSessions(sessions, 'user_banned', { userId: id, context });
       await services.audit.record('user_banned', { userId: id, context, detail: { by: admin.id } });
