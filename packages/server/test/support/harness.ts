@@ -1,12 +1,21 @@
-// Test fixtures: an in-process Latchkey on in-memory SQLite with a manual clock, plus helpers to
-// sign up, log in and call it through fastify.inject.
+// Test fixtures: an in-process Latchkey with a manual clock, plus helpers to sign up, log in and
+// call it through fastify.inject. Storage is in-memory SQLite, or with LATCHKEY_TEST_STORAGE=postgres
+// a fresh random schema on the test PostgreSQL (see ./postgres.ts), dropped when the server closes.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { validateConfig } from '../../src/config/load.js';
 import type { LatchkeyConfig } from '../../src/config/types.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import { createServices, type LatchkeyServices } from '../../src/latchkey.js';
+import { openPostgresStorage } from '../../src/adapters/sql/postgres.js';
 import { openSqliteStorage } from '../../src/adapters/sql/sqlite.js';
+import type { Storage } from '../../src/ports/storage.js';
+import {
+  TEST_DATABASE_URL,
+  createTestSchema,
+  dropTestSchema,
+  requirePostgres,
+} from './postgres.js';
 
 export const PASSWORD = 'correct horse battery staple 42';
 
@@ -22,10 +31,17 @@ export async function startTestServer(file: Record<string, unknown> = {}): Promi
   const config = validateConfig({ logLevel: 'silent', ...file }, {});
   // Real time as the starting point so jose's own checks (and remote verifiers) agree with it.
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
-  const storage = await openSqliteStorage({ dataDir: ':memory:' });
-  const services = await createServices(config, { clock, storage });
-  const app = buildHttpApp(services);
-  await app.ready();
+  const { storage, release } = await openTestStorage();
+  let services: LatchkeyServices;
+  let app: FastifyInstance;
+  try {
+    services = await createServices(config, { clock, storage });
+    app = buildHttpApp(services);
+    await app.ready();
+  } catch (error) {
+    await release();
+    throw error;
+  }
   return {
     app,
     services,
@@ -34,7 +50,43 @@ export async function startTestServer(file: Record<string, unknown> = {}): Promi
     async close() {
       await app.close();
       await services.hasher.close();
-      await storage.close();
+      await release();
+    },
+  };
+}
+
+/** The engine the whole suite runs on: `sqlite` (default) or `postgres`. */
+export const TEST_STORAGE = process.env['LATCHKEY_TEST_STORAGE'] ?? 'sqlite';
+if (TEST_STORAGE !== 'sqlite' && TEST_STORAGE !== 'postgres') {
+  throw new Error(`LATCHKEY_TEST_STORAGE must be sqlite or postgres, not "${TEST_STORAGE}"`);
+}
+
+/** A fresh, migrated, empty store, and how to close it and throw it away. */
+async function openTestStorage(): Promise<{ storage: Storage; release: () => Promise<void> }> {
+  if (TEST_STORAGE === 'sqlite') {
+    const storage = await openSqliteStorage({ dataDir: ':memory:' });
+    return { storage, release: () => storage.close() };
+  }
+  // Asked for by name, so an unreachable PostgreSQL fails the run rather than skipping it.
+  await requirePostgres();
+  const schema = await createTestSchema();
+  let storage: Storage;
+  try {
+    // A few connections each: test files run in parallel within one server's max_connections.
+    storage = await openPostgresStorage({ url: TEST_DATABASE_URL, schema, poolSize: 4 });
+  } catch (error) {
+    await dropTestSchema(schema);
+    throw error;
+  }
+  return {
+    storage,
+    async release() {
+      try {
+        // Tests may have closed it already to simulate an outage; closing twice is harmless.
+        await storage.close();
+      } finally {
+        await dropTestSchema(schema);
+      }
     },
   };
 }

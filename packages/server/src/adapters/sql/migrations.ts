@@ -129,12 +129,22 @@ export const KNOWN_MIGRATIONS = Object.keys(buildMigrations('sqlite'));
 
 export class SchemaTooNewError extends Error {}
 
-/** Applies pending migrations; refuses a database migrated by a newer Latchkey. */
+/**
+ * Applies pending migrations; refuses a database migrated by a newer Latchkey. On PostgreSQL pass
+ * the schema in use: Kysely otherwise takes a migration table in any schema for its own.
+ */
 export async function migrateToLatest(
   db: Kysely<unknown>,
   dialect: SqlDialectName,
+  options: { migrationTableSchema?: string } = {},
 ): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+  const migrator = new Migrator({
+    db,
+    provider: new InCodeMigrationProvider(dialect),
+    ...(options.migrationTableSchema === undefined
+      ? {}
+      : { migrationTableSchema: options.migrationTableSchema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     if (error instanceof Error && /corrupted migrations/.test(error.message)) {

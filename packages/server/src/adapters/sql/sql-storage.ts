@@ -1,6 +1,7 @@
 // The storage ports over Kysely: one code path for SQLite and PostgreSQL. Queries stay within the
 // SQL both engines share (RETURNING included: SQLite has had it since 3.35).
-import type { Kysely, Selectable } from 'kysely';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type {
   AuditEvent,
   AuditEventType,
@@ -48,6 +49,37 @@ const toSession = (row: Selectable<SessionsTable>): Session => ({
 
 const nullableNumber = (value: number | null): number | null =>
   value === null ? null : Number(value);
+
+/** Thrown inside the rotation transaction to roll it back when another rotation won. */
+class LostRotation extends Error {}
+
+/** PostgreSQL's serialization failure and deadlock: the transaction was rolled back, try again. */
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+const TRANSACTION_ATTEMPTS = 3;
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+}
+
+/**
+ * Runs `work` in a transaction, again (up to three attempts in all, after a short random pause) when
+ * PostgreSQL aborts it as a deadlock victim or serialization failure. `work` must do nothing
+ * outside the transaction: a rolled-back attempt leaves no trace.
+ */
+export async function inTransaction<T>(
+  db: Kysely<Database>,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
+      await sleep(attempt * (5 + Math.random() * 20));
+    }
+  }
+}
 
 export class SqlStorage implements Storage {
   constructor(
@@ -211,7 +243,7 @@ export class SqlStorage implements Storage {
     reason: RevokeReason,
   ): Promise<string[]> {
     if (ids.length === 0) return [];
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const revoked = await trx
         .updateTable('sessions')
         .set({ revoked_at: now, revoke_reason: reason, secret_hash: null })
@@ -271,39 +303,53 @@ export class SqlStorage implements Storage {
   }
 
   async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'> {
-    return this.db.transaction().execute(async (trx) => {
-      // The conditional update is the compare-and-set: on PostgreSQL a concurrent rotation of the
-      // same row waits for our commit, re-checks `rotated_at IS NULL` and updates nothing.
-      const won = await trx
-        .updateTable('refresh_tokens')
-        .set({
-          rotated_at: input.now,
-          successor_hash: input.successor.tokenHash,
-          successor_sealed: input.successor.sealed,
-        })
-        .where('token_hash', '=', input.presentedHash)
-        .where('rotated_at', 'is', null)
-        .returning('session_id')
-        .executeTakeFirst();
-      if (!won) return 'already_rotated';
-      await trx
-        .insertInto('refresh_tokens')
-        .values({
-          token_hash: input.successor.tokenHash,
-          session_id: won.session_id,
-          created_at: input.now,
-          rotated_at: null,
-          successor_hash: null,
-          successor_sealed: null,
-        })
-        .execute();
-      await trx
-        .updateTable('sessions')
-        .set({ last_seen_at: input.now, idle_expires_at: input.idleExpiresAt })
-        .where('id', '=', won.session_id)
-        .execute();
-      return 'rotated';
-    });
+    try {
+      return await inTransaction(this.db, async (trx) => {
+        const presented = await trx
+          .selectFrom('refresh_tokens')
+          .select('session_id')
+          .where('token_hash', '=', input.presentedHash)
+          .executeTakeFirst();
+        if (!presented) return 'already_rotated';
+        // The session row first, then the token rows: the order revokeSessions takes them in, so on
+        // PostgreSQL a rotation racing a revocation of its family waits instead of deadlocking.
+        await trx
+          .updateTable('sessions')
+          .set({ last_seen_at: input.now, idle_expires_at: input.idleExpiresAt })
+          .where('id', '=', presented.session_id)
+          .execute();
+        // The conditional update is the compare-and-set: on PostgreSQL a concurrent rotation of the
+        // same row waits for our commit, re-checks `rotated_at IS NULL` and updates nothing.
+        const won = await trx
+          .updateTable('refresh_tokens')
+          .set({
+            rotated_at: input.now,
+            successor_hash: input.successor.tokenHash,
+            successor_sealed: input.successor.sealed,
+          })
+          .where('token_hash', '=', input.presentedHash)
+          .where('rotated_at', 'is', null)
+          .returning('session_id')
+          .executeTakeFirst();
+        // Lost: roll the slide back too, so a losing rotation changes nothing.
+        if (!won) throw new LostRotation();
+        await trx
+          .insertInto('refresh_tokens')
+          .values({
+            token_hash: input.successor.tokenHash,
+            session_id: won.session_id,
+            created_at: input.now,
+            rotated_at: null,
+            successor_hash: null,
+            successor_sealed: null,
+          })
+          .execute();
+        return 'rotated';
+      });
+    } catch (error) {
+      if (error instanceof LostRotation) return 'already_rotated';
+      throw error;
+    }
   }
 
   // --- revocation log ------------------------------------------------------------------------
@@ -410,7 +456,7 @@ export class SqlStorage implements Storage {
   }
 
   async addSigningKey(key: SigningKeyRecord, retireOthersAt: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx
         .updateTable('signing_keys')
         .set({ retired_at: retireOthersAt })

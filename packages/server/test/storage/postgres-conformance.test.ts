@@ -1,0 +1,288 @@
+// The PostgreSQL adapter against the storage conformance suite in a fresh random schema, plus what
+// only a shared server can show: rotation stays a compare-and-set across separate pools (separate
+// instances), times come back as numbers, and a schema from a newer Latchkey is refused.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { openStorage } from '../../src/adapters/open-storage.js';
+import { KNOWN_MIGRATIONS } from '../../src/adapters/sql/migrations.js';
+import { openPostgresStorage } from '../../src/adapters/sql/postgres.js';
+import type { SqlStorage } from '../../src/adapters/sql/sql-storage.js';
+import { runStorageConformance } from '../../src/ports/conformance.js';
+import {
+  TEST_DATABASE_URL,
+  createTestSchema,
+  dropTestSchema,
+  postgresSkip,
+  queryTestDatabase,
+  randomSchemaName,
+} from '../support/postgres.js';
+
+const skip = await postgresSkip();
+const T0 = Date.UTC(2026, 0, 1);
+
+const user = (id: string) => ({
+  id,
+  email: `${id}@example.test`,
+  passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA',
+  roles: ['admin'],
+  status: 'active' as const,
+  epoch: 1_767_225_600,
+  createdAt: T0,
+});
+
+describe('PostgreSQL storage', { skip }, () => {
+  const schemas: string[] = [];
+  async function freshSchema(): Promise<string> {
+    const schema = await createTestSchema();
+    schemas.push(schema);
+    return schema;
+  }
+  // Runs after every suite below has closed its stores.
+  after(async () => {
+    await Promise.all(schemas.map(dropTestSchema));
+  });
+
+  runStorageConformance('PostgreSQL', {
+    open: async () => openPostgresStorage({ url: TEST_DATABASE_URL, schema: await freshSchema() }),
+  });
+
+  describe('across instances', () => {
+    let schema: string;
+    let first: SqlStorage;
+    let second: SqlStorage;
+    before(async () => {
+      schema = await freshSchema();
+      // Two pools on one schema: two Latchkey instances behind a load balancer.
+      first = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+      second = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+    });
+    after(async () => {
+      await first?.close();
+      await second?.close();
+    });
+
+    async function family(prefix: string) {
+      const owner = user(randomSchemaName(prefix));
+      await first.createUser(owner);
+      const sessionId = `ses_${owner.id}`;
+      await first.createSession({
+        id: sessionId,
+        userId: owner.id,
+        clientId: 'app',
+        strategy: 'hybrid',
+        secretHash: null,
+        createdAt: T0,
+        lastSeenAt: T0,
+        idleExpiresAt: T0 + 3_600_000,
+        expiresAt: T0 + 86_400_000,
+        ip: null,
+        userAgent: null,
+      });
+      const tokenHash = `rt_${owner.id}`;
+      await first.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
+      return { sessionId, tokenHash };
+    }
+
+    it('gives a token exactly one successor when 20 rotations race over two pools', async () => {
+      for (let round = 0; round < 5; round++) {
+        const { tokenHash } = await family('race');
+        const attempts = Array.from({ length: 20 }, (_, i) => ({
+          tokenHash: `${tokenHash}_next_${i}`,
+          sealed: `sealed_${i}`,
+        }));
+        const outcomes = await Promise.all(
+          attempts.map((successor, i) =>
+            (i % 2 === 0 ? first : second).rotateRefreshToken({
+              presentedHash: tokenHash,
+              successor,
+              now: T0 + 1,
+              idleExpiresAt: T0 + 2,
+            }),
+          ),
+        );
+        assert.equal(outcomes.filter((o) => o === 'rotated').length, 1);
+        const winner = attempts[outcomes.indexOf('rotated')]!;
+        const parent = await second.findRefreshToken(tokenHash);
+        assert.equal(parent?.successorHash, winner.tokenHash);
+        assert.equal(parent?.successorSealed, winner.sealed);
+        for (const loser of attempts.filter((a) => a !== winner)) {
+          assert.equal(await first.findRefreshToken(loser.tokenHash), null);
+        }
+      }
+    });
+
+    it('lets a rotation race a revocation of its family: no deadlock, no token left', async () => {
+      for (let round = 0; round < 10; round++) {
+        const { sessionId, tokenHash } = await family('revoke');
+        const [rotated, revoked] = await Promise.all([
+          first.rotateRefreshToken({
+            presentedHash: tokenHash,
+            successor: { tokenHash: `${tokenHash}_next`, sealed: 's' },
+            now: T0 + 1,
+            idleExpiresAt: T0 + 2,
+          }),
+          second.revokeSessions([sessionId], T0 + 1, 'logout'),
+        ]);
+        assert.ok(rotated === 'rotated' || rotated === 'already_rotated');
+        assert.deepEqual(revoked, [sessionId]);
+        assert.equal((await first.findSessionById(sessionId))?.revokedAt, T0 + 1);
+        assert.equal(await first.findRefreshToken(tokenHash), null);
+        assert.equal(await first.findRefreshToken(`${tokenHash}_next`), null);
+      }
+    });
+  });
+
+  describe('values', () => {
+    let store: SqlStorage;
+    before(async () => {
+      store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema: await freshSchema() });
+    });
+    after(() => store?.close());
+
+    it('returns BIGINT times and serial IDs as numbers, without touching pg’s global parsers', async () => {
+      const owner = user('usr_bigint');
+      await store.createUser(owner);
+      const found = await store.findUserById(owner.id);
+      assert.equal(typeof found?.createdAt, 'number');
+      assert.equal(found?.createdAt, T0);
+      assert.equal(found?.epoch, owner.epoch);
+      const event = await store.appendRevocation({
+        kind: 'user',
+        subjectId: owner.id,
+        at: T0,
+        until: 8_640_000_000_000_000,
+      });
+      const [listed] = await store.listRevocations({ after: event.seq - 1, limit: 1 });
+      assert.equal(typeof listed?.seq, 'number');
+      assert.equal(listed?.until, 8_640_000_000_000_000);
+      // Other code in the process using `pg` still gets BIGINT as strings.
+      const globalParser = pg.types.getTypeParser(20, 'text') as (value: string) => unknown;
+      assert.equal(globalParser('12'), '12');
+    });
+  });
+
+  describe('migrations', () => {
+    const migrationNames = async (schema: string) =>
+      (
+        await queryTestDatabase<{ name: string }>(
+          'select name from kysely_migration order by name',
+          [],
+          schema,
+        )
+      ).map((r) => r.name);
+
+    it('applies migrations once into its own schema, even when another schema has them', async () => {
+      // Another migrated schema in the same database must not be taken for this one.
+      const other = await freshSchema();
+      await (await openPostgresStorage({ url: TEST_DATABASE_URL, schema: other })).close();
+      const schema = await freshSchema();
+      const firstOpen = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+      assert.ok(await firstOpen.createUser(user('usr_once')));
+      await firstOpen.close();
+      assert.deepEqual(await migrationNames(schema), [...KNOWN_MIGRATIONS].sort());
+      const again = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+      try {
+        assert.deepEqual((await again.findUserById('usr_once'))?.roles, ['admin']);
+      } finally {
+        await again.close();
+      }
+      assert.deepEqual(await migrationNames(schema), [...KNOWN_MIGRATIONS].sort());
+    });
+
+    it('creates a missing schema', async () => {
+      const schema = randomSchemaName();
+      schemas.push(schema);
+      const store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+      await store.ping();
+      await store.close();
+      assert.deepEqual(await migrationNames(schema), [...KNOWN_MIGRATIONS].sort());
+    });
+
+    it('refuses a schema migrated by a newer Latchkey, leaves it untouched and closes its pool', async () => {
+      const schema = await freshSchema();
+      const store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+      assert.ok(await store.createUser(user('usr_newer')));
+      await store.close();
+      const future = '9999_from_the_future';
+      assert.ok(future > [...KNOWN_MIGRATIONS].sort().at(-1)!);
+      await queryTestDatabase(
+        'insert into kysely_migration (name, timestamp) values ($1, $2)',
+        [future, new Date().toISOString()],
+        schema,
+      );
+
+      const application = randomSchemaName('lk_refused');
+      const url = new URL(TEST_DATABASE_URL);
+      url.searchParams.set('application_name', application);
+      await assert.rejects(
+        openPostgresStorage({ url: url.toString(), schema }),
+        (error: unknown) => {
+          assert.ok(error instanceof Error);
+          assert.match(error.message, /newer/);
+          assert.match(error.message, /Latchkey/);
+          return true;
+        },
+      );
+      // The refused open ended its connections (the server notices a moment later).
+      let open = -1;
+      for (let i = 0; i < 50 && open !== 0; i++) {
+        if (i > 0) await sleep(20);
+        const [row] = await queryTestDatabase<{ n: number }>(
+          'select count(*)::int as n from pg_stat_activity where application_name = $1',
+          [application],
+        );
+        open = row?.n ?? -1;
+      }
+      assert.equal(open, 0);
+      assert.ok((await migrationNames(schema)).includes(future));
+      const [count] = await queryTestDatabase<{ n: number }>(
+        'select count(*)::int as n from users',
+        [],
+        schema,
+      );
+      assert.equal(count?.n, 1);
+    });
+
+    it('does not migrate when asked not to', async () => {
+      const schema = await freshSchema();
+      const store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema, migrate: false });
+      try {
+        await assert.rejects(store.findUserById('usr_x'), /does not exist/);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('rejects a schema name that is not a plain identifier', async () => {
+      await assert.rejects(
+        openPostgresStorage({ url: TEST_DATABASE_URL, schema: 'x; drop table users' }),
+        /schema/,
+      );
+    });
+  });
+
+  describe('openStorage', () => {
+    it('opens PostgreSQL for a postgres:// or postgresql:// URL, in the URL’s search path', async () => {
+      for (const scheme of ['postgres:', 'postgresql:']) {
+        const schema = await freshSchema();
+        const url = new URL(TEST_DATABASE_URL);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        const withScheme = `${scheme}${url.toString().slice(url.protocol.length)}`;
+        const store = await openStorage({ databaseUrl: withScheme, dataDir: '/nonexistent' });
+        try {
+          assert.ok(await store.createUser(user(`usr_${schema}`)));
+        } finally {
+          await store.close();
+        }
+        const [row] = await queryTestDatabase<{ n: number }>(
+          'select count(*)::int as n from users',
+          [],
+          schema,
+        );
+        assert.equal(row?.n, 1);
+      }
+    });
+  });
+});
