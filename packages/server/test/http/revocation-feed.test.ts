@@ -85,7 +85,14 @@ describe('GET /v1/revocations', () => {
     assert.deepEqual(
       events.map((e) => [e.kind, e.id]),
       [
-        ['token', JSON.parse(Buffer.from(jwtToken.split('.')[1]!, 'base64url').toString()).jti],
+        [
+          'token',
+          (
+            JSON.parse(Buffer.from(jwtToken.split('.')[1]!, 'base64url').toString()) as {
+              jti: string;
+            }
+          ).jti,
+        ],
         ['session', pair.session_id],
         ['user', user.id],
       ],
