@@ -16,6 +16,10 @@ import { SessionService } from './core/sessions.js';
 import { TokenGrants } from './core/token-grants.js';
 import { UserCache } from './core/user-cache.js';
 import { openStorage } from './adapters/open-storage.js';
+import { connectRedis, waitForRedis, type RedisConnection } from './adapters/redis/connect.js';
+import { RedisRevocationFanout } from './adapters/redis/revocation-fanout.js';
+import { RedisSessionCache } from './adapters/redis/session-cache.js';
+import type { SessionCache } from './ports/session-cache.js';
 import type { Storage } from './ports/storage.js';
 
 export interface LatchkeyServices {
@@ -34,6 +38,16 @@ export interface LatchkeyServices {
   readonly sessions: SessionService;
   readonly accessTokens: AccessTokens;
   readonly grants: TokenGrants;
+  /** Present when `redisUrl` is configured. */
+  readonly redis: RedisServices | null;
+  /** Releases everything the services hold (pools, workers, connections). */
+  close(): Promise<void>;
+}
+
+export interface RedisServices {
+  readonly connection: RedisConnection;
+  readonly sessionCache: SessionCache;
+  readonly fanout: RedisRevocationFanout;
 }
 
 export interface CreateServicesOptions {
@@ -42,6 +56,8 @@ export interface CreateServicesOptions {
   /** Defaults to the store the config names (SQLite in `dataDir`). */
   readonly storage?: Storage;
   readonly hasher?: PasswordHasher;
+  /** Prefix of every Redis key and channel (tests isolate themselves with a random one). */
+  readonly redisPrefix?: string;
 }
 
 /** How long after revocation an event still matters: the longest access-token life, plus leeway. */
@@ -78,6 +94,12 @@ export async function createServices(
   const revocationHub = new RevocationHub(revocations, clock);
   revocationHub.seed(await storage.listLiveRevocations(clock.now()));
 
+  const redis =
+    config.redisUrl === null
+      ? null
+      : startRedis(config.redisUrl, options.redisPrefix ?? 'lk:', revocationHub);
+  if (redis) await waitForRedis(redis.connection, 2000);
+
   const audit = new AuditLog(storage, clock);
   const revoker = new Revoker({
     store: storage,
@@ -85,6 +107,8 @@ export async function createServices(
     audit,
     clock,
     maxAccessTtlMs: ttl,
+    sessionCache: redis?.sessionCache,
+    fanout: redis?.fanout.publish,
   });
   const accounts = new AccountService({
     store: storage,
@@ -98,7 +122,15 @@ export async function createServices(
   revocationHub.subscribe((event) => {
     if (event.kind === 'user') accounts.forgetUser(event.subjectId);
   });
-  const sessions = new SessionService({ store: storage, revoker, clock, random, config });
+  const sessions = new SessionService({
+    store: storage,
+    revoker,
+    revocations,
+    cache: redis?.sessionCache,
+    clock,
+    random,
+    config,
+  });
   const accessTokens = new AccessTokens({
     keys,
     issuer: config.issuer,
@@ -136,5 +168,26 @@ export async function createServices(
     sessions,
     accessTokens,
     grants,
+    redis,
+    async close() {
+      redis?.fanout.close();
+      await redis?.sessionCache.close();
+      await hasher.close();
+      await storage.close();
+    },
+  };
+}
+
+function startRedis(url: string, prefix: string, hub: RevocationHub): RedisServices {
+  const connection = connectRedis(url);
+  // Errors surface on each command as DependencyUnavailableError; the event only needs a
+  // listener so a dropped connection does not crash the process.
+  connection.on('error', () => undefined);
+  return {
+    connection,
+    sessionCache: new RedisSessionCache(connection, `${prefix}s:`),
+    fanout: new RedisRevocationFanout(connection, `${prefix}revocations`, (event) =>
+      hub.publish(event),
+    ),
   };
 }

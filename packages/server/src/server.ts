@@ -55,8 +55,7 @@ export async function startServer(
     async close() {
       tasks.stop();
       await app.close();
-      await services.hasher.close();
-      await services.storage.close();
+      await services.close();
     },
   };
 }

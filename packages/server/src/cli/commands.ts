@@ -16,8 +16,7 @@ export async function runKeysRotate(config: LatchkeyConfig): Promise<string> {
     await services.audit.record('key_rotated', { detail: { kid: key.kid, alg: key.alg } });
     return `signing with new key ${key.kid} (${key.alg}); running servers switch within ${config.keys.reloadInterval} s`;
   } finally {
-    await services.hasher.close();
-    await services.storage.close();
+    await services.close();
   }
 }
 
@@ -46,7 +45,6 @@ export async function runUsersCreate(
         return { ok: false, message: result.detail };
     }
   } finally {
-    await services.hasher.close();
-    await services.storage.close();
+    await services.close();
   }
 }

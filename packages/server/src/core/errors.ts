@@ -103,3 +103,17 @@ export function invalidBearerToken(): ProblemError {
     'www-authenticate': 'Bearer error="invalid_token"',
   });
 }
+
+/**
+ * A dependency (database, Redis) did not answer. Answered 503 `service_unavailable`: the request
+ * fails closed rather than skipping a check.
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(
+    readonly dependency: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency} is unavailable`, options);
+    this.name = 'DependencyUnavailableError';
+  }
+}

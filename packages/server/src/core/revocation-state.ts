@@ -40,6 +40,10 @@ export class RevocationState {
     }
   }
 
+  isSessionRevoked(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
   isRevoked(token: TokenIdentity): boolean {
     if (token.sid !== undefined && this.sessions.has(token.sid)) return true;
     if (this.tokens.has(token.jti)) return true;

@@ -1,5 +1,6 @@
 // Every revocation goes through here: the store records it, the revocation log gets a sequenced
 // event, and the hub delivers it at once to this process's revocation state and subscribers.
+import type { SessionCache } from '../ports/session-cache.js';
 import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
@@ -13,6 +14,10 @@ export interface RevokerDeps {
   readonly clock: Clock;
   /** The longest access-token lifetime of any client (plus leeway): how long an event matters. */
   readonly maxAccessTtlMs: number;
+  /** A shared session cache to clear before a revocation is answered. */
+  readonly sessionCache?: SessionCache | undefined;
+  /** Tells other instances at once (Redis pub/sub); the log reaches them anyway, more slowly. */
+  readonly fanout?: ((event: RevocationEvent) => Promise<void>) | undefined;
 }
 
 export class Revoker {
@@ -25,7 +30,13 @@ export class Revoker {
     actor: { userId?: string | null; context?: RequestContext } = {},
   ): Promise<string[]> {
     const now = this.deps.clock.now();
+    const cached = this.deps.sessionCache ? await this.deps.store.findSessionSecretHashes(ids) : [];
     const revoked = await this.deps.store.revokeSessions(ids, now, reason);
+    const revokedIds = new Set(revoked);
+    await this.deps.sessionCache?.forget(
+      cached.filter((entry) => revokedIds.has(entry.id)),
+      now,
+    );
     for (const id of revoked) {
       await this.publish({
         kind: 'session',
@@ -71,5 +82,6 @@ export class Revoker {
   private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
     const stored = await this.deps.store.appendRevocation(event);
     this.deps.hub.publish(stored);
+    await this.deps.fanout?.(stored);
   }
 }

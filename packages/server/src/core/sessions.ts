@@ -11,11 +11,16 @@ import {
   hashSecret,
   type RandomSource,
 } from './random.js';
+import type { RevocationState } from './revocation-state.js';
 import type { Revoker } from './revoker.js';
+import type { SessionCache } from '../ports/session-cache.js';
 
 export interface SessionServiceDeps {
   readonly store: SessionStore & RefreshTokenStore;
   readonly revoker: Revoker;
+  readonly revocations: RevocationState;
+  /** Optional shared cache for cookie lookups (Redis). */
+  readonly cache?: SessionCache | undefined;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly config: Pick<LatchkeyConfig, 'session' | 'tokens'>;
@@ -127,23 +132,36 @@ export class SessionService {
    */
   async resume(secret: string): Promise<ResumeResult> {
     if (!SESSION_SECRET_SHAPE.test(secret)) return { ok: false, reason: 'unknown' };
-    const session = await this.deps.store.findSessionBySecretHash(hashSecret(secret));
+    const secretHash = hashSecret(secret);
+    const { cache } = this.deps;
+    const cached = cache ? await cache.lookup(secretHash) : undefined;
+    if (cached === 'revoked') return { ok: false, reason: 'unknown' };
+    const session = cached ?? (await this.deps.store.findSessionBySecretHash(secretHash));
     if (!session || session.strategy !== 'session') return { ok: false, reason: 'unknown' };
+    // Also what this process heard through the revocation feed: a cached entry whose tombstone
+    // could not be written (Redis briefly away) is still refused.
+    if (this.deps.revocations.isSessionRevoked(session.id)) return { ok: false, reason: 'unknown' };
     const now = this.deps.clock.now();
     if (!isSessionLive(session, now)) {
       await this.deps.revoker.revokeSessions([session.id], 'expired', { userId: session.userId });
       return { ok: false, reason: 'expired' };
     }
+    if (cache && cached === undefined) await cache.remember(secretHash, session, now);
     if (now - session.lastSeenAt < SLIDE_INTERVAL_MS) return { ok: true, session };
-    const idleExpiresAt = this.slidIdleExpiry(session, now);
-    await this.deps.store.touchSession(session.id, now, idleExpiresAt);
-    return { ok: true, session: { ...session, lastSeenAt: now, idleExpiresAt } };
+    const slid = { ...session, lastSeenAt: now, idleExpiresAt: this.slidIdleExpiry(session, now) };
+    await this.deps.store.touchSession(session.id, slid.lastSeenAt, slid.idleExpiresAt);
+    await cache?.update(secretHash, slid, now);
+    return { ok: true, session: slid };
   }
 
   /** A new cookie secret for the same session (after a privilege change); the old one stops working. */
-  async renewSecret(session: Session): Promise<string> {
+  async renewSecret(session: Session, oldSecret: string): Promise<string> {
     const secret = generateSessionSecret(this.deps.random);
     await this.deps.store.replaceSessionSecret(session.id, hashSecret(secret));
+    await this.deps.cache?.forget(
+      [{ secretHash: hashSecret(oldSecret), expiresAt: session.expiresAt }],
+      this.deps.clock.now(),
+    );
     return secret;
   }
 

@@ -2,7 +2,12 @@
 // RFC 6749 shape on the OAuth endpoints. Causes, stacks and internal detail go to the log with
 // the request ID, never to the client.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OAuthError, ProblemError, type ProblemCode } from '../core/errors.js';
+import {
+  DependencyUnavailableError,
+  OAuthError,
+  ProblemError,
+  type ProblemCode,
+} from '../core/errors.js';
 
 export type ErrorShape = 'problem' | 'oauth';
 
@@ -25,6 +30,12 @@ const FRAMEWORK_ERRORS: Record<string, ProblemCode> = {
 
 function toProblem(error: unknown): ProblemError | null {
   if (error instanceof ProblemError) return error;
+  // Fail closed, and say so: the client may retry; nothing was skipped.
+  if (error instanceof DependencyUnavailableError) {
+    return new ProblemError('service_unavailable', `${error.dependency} is unavailable`, {
+      'retry-after': '1',
+    });
+  }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   if (fastifyError.validation !== undefined) {
     return new ProblemError('validation_failed', fastifyError.message);
@@ -76,6 +87,9 @@ export function handleError(
 ): FastifyReply {
   const shape = request.routeOptions.config.errorShape ?? 'problem';
   const problem = toProblem(error);
+  if (error instanceof DependencyUnavailableError) {
+    request.log.warn({ err: error.cause, dependency: error.dependency }, 'dependency unavailable');
+  }
 
   if (shape === 'oauth') {
     const oauth = toOAuth(error, problem);

@@ -27,7 +27,7 @@ export function routeTable(
     { method: 'POST',   url: '/v1/me/password',                auth: 'user',            csrf: 'cookie', rateLimit: 'login',   errors: problem,    credentials: true,  handler: password.changePassword(services) },
 
     { method: 'POST',   url: '/v1/session',                    auth: 'public',          csrf: 'login',  rateLimit: 'login',   errors: problem,    credentials: true,  handler: cookieSession.login(services) },
-    { method: 'GET',    url: '/v1/session',                    auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.current() },
+    { method: 'GET',    url: '/v1/session',                    auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.current(services) },
     { method: 'DELETE', url: '/v1/session',                    auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.logout(services) },
 
     { method: 'POST',   url: '/v1/token',                      auth: 'public',          csrf: 'none',   rateLimit: 'login',   errors: oauthShape, credentials: true,  handler: oauth.token(services, metrics) },

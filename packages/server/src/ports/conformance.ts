@@ -182,6 +182,20 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         assert.deepEqual(await store.revokeSessions([], T0, 'logout'), []);
       });
 
+      it('finds the secret hashes of cookie sessions only', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const cookie = newSession(user.id, { strategy: 'session', secretHash: unique('hash') });
+        const family = newSession(user.id);
+        await store.createSession(cookie);
+        await store.createSession(family);
+        assert.deepEqual(
+          await store.findSessionSecretHashes([cookie.id, family.id, 'ses_unknown']),
+          [{ id: cookie.id, secretHash: cookie.secretHash, expiresAt: cookie.expiresAt }],
+        );
+        assert.deepEqual(await store.findSessionSecretHashes([]), []);
+      });
+
       it('replaces the secret of a live session', async () => {
         const user = newUser();
         await store.createUser(user);

@@ -56,6 +56,10 @@ export interface SessionStore {
    * same login after a privilege change, and the old value stops working.
    */
   replaceSessionSecret(id: string, secretHash: string): Promise<void>;
+  /** Secret hashes of cookie sessions among `ids`: what a session cache must forget on revocation. */
+  findSessionSecretHashes(
+    ids: readonly string[],
+  ): Promise<ReadonlyArray<{ id: string; secretHash: string; expiresAt: number }>>;
 }
 
 export interface RotateRefreshTokenInput {

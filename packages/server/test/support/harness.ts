@@ -1,7 +1,9 @@
 // Test fixtures: an in-process Latchkey with a manual clock, plus helpers to sign up, log in and
 // call it through fastify.inject. Storage is in-memory SQLite, or with LATCHKEY_TEST_STORAGE=postgres
 // a fresh random schema on the test PostgreSQL (see ./postgres.ts), dropped when the server closes.
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { RedisConnection } from '../../src/adapters/redis/connect.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { LatchkeyConfig } from '../../src/config/types.js';
 import { ManualClock } from '../../src/core/clock.js';
@@ -27,15 +29,25 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * With LATCHKEY_TEST_REDIS_URL set, every test server also uses Redis (session cache, revocation
+ * fan-out) under a random key prefix, removed when the server closes.
+ */
+export const TEST_REDIS_URL = process.env['LATCHKEY_TEST_REDIS_URL'] || null;
+
 export async function startTestServer(file: Record<string, unknown> = {}): Promise<TestServer> {
-  const config = validateConfig({ logLevel: 'silent', ...file }, {});
+  const config = validateConfig(
+    { logLevel: 'silent', ...(TEST_REDIS_URL ? { redisUrl: TEST_REDIS_URL } : {}), ...file },
+    {},
+  );
+  const redisPrefix = `lk_test_${randomBytes(6).toString('hex')}:`;
   // Real time as the starting point so jose's own checks (and remote verifiers) agree with it.
   const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
   const { storage, release } = await openTestStorage();
   let services: LatchkeyServices;
   let app: FastifyInstance;
   try {
-    services = await createServices(config, { clock, storage });
+    services = await createServices(config, { clock, storage, redisPrefix });
     app = buildHttpApp(services);
     await app.ready();
   } catch (error) {
@@ -49,10 +61,24 @@ export async function startTestServer(file: Record<string, unknown> = {}): Promi
     config,
     async close() {
       await app.close();
-      await services.hasher.close();
+      if (services.redis) await deleteKeys(services.redis.connection, redisPrefix);
+      await services.close();
       await release();
     },
   };
+}
+
+async function deleteKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Redis may be down on purpose (fault tests); the keys expire on their own.
+  }
 }
 
 /** The engine the whole suite runs on: `sqlite` (default) or `postgres`. */

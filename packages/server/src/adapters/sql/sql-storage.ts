@@ -256,6 +256,23 @@ export class SqlStorage implements Storage {
     });
   }
 
+  async findSessionSecretHashes(
+    ids: readonly string[],
+  ): Promise<ReadonlyArray<{ id: string; secretHash: string; expiresAt: number }>> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('sessions')
+      .select(['id', 'secret_hash', 'expires_at'])
+      .where('id', 'in', ids)
+      .where('secret_hash', 'is not', null)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      secretHash: row.secret_hash!,
+      expiresAt: Number(row.expires_at),
+    }));
+  }
+
   async replaceSessionSecret(id: string, secretHash: string): Promise<void> {
     await this.db
       .updateTable('sessions')

@@ -73,11 +73,17 @@ function cookieSessionOf(ctx: Parameters<RouteHandler['handle']>[0]) {
   return { principal, ...principal.cookieSession };
 }
 
-export function current(): RouteHandler {
+export function current(services: Pick<LatchkeyServices, 'sessions'>): RouteHandler {
   return {
-    handle(ctx) {
+    async handle(ctx) {
       const { principal, session, secret } = cookieSessionOf(ctx);
-      return Promise.resolve(sessionBody(principal.user, session, secret));
+      // A cached session lacks the device details the response shows: read the stored record.
+      const stored = session.ip === null ? await services.sessions.find(session.id) : null;
+      return sessionBody(
+        principal.user,
+        stored ? { ...stored, ...session, ip: stored.ip, userAgent: stored.userAgent } : session,
+        secret,
+      );
     },
   };
 }

@@ -44,13 +44,18 @@ export function healthz(): RouteHandler {
   return { handle: () => Promise.resolve({ status: 'ok' }) };
 }
 
-export function readyz(services: Pick<LatchkeyServices, 'storage'>): RouteHandler {
+export function readyz(services: Pick<LatchkeyServices, 'storage' | 'redis'>): RouteHandler {
   return {
     async handle() {
       try {
         await services.storage.ping();
       } catch {
         throw new ProblemError('service_unavailable', 'storage is unreachable');
+      }
+      try {
+        await services.redis?.sessionCache.ping();
+      } catch {
+        throw new ProblemError('service_unavailable', 'redis is unreachable');
       }
       return { status: 'ready' };
     },

@@ -43,7 +43,10 @@ export function changePassword(
       });
       // The current cookie session continues under a new secret (a privilege change).
       if (principal.cookieSession) {
-        const secret = await services.sessions.renewSecret(principal.cookieSession.session);
+        const secret = await services.sessions.renewSecret(
+          principal.cookieSession.session,
+          principal.cookieSession.secret,
+        );
         ctx.cookie.set(ctx.reply, secret, principal.cookieSession.session.expiresAt);
       }
       await services.audit.record('password_changed', {

@@ -1,0 +1,112 @@
+// Cookie sessions cached in Redis under the SHA-256 of the cookie value, as one compact string
+// with a TTL equal to the session's remaining absolute life. A revoked session's key holds a
+// tombstone until then, so a reader that fetched the session just before the revocation cannot
+// put it back (`SET NX` fails on the tombstone).
+import type { Session } from '../../core/model.js';
+import { DependencyUnavailableError } from '../../core/errors.js';
+import type { CachedSession, SessionCache } from '../../ports/session-cache.js';
+import type { RedisConnection } from './connect.js';
+
+const TOMBSTONE = '-';
+const STRATEGIES = { s: 'session', h: 'hybrid' } as const;
+
+/** Sets a value only if the key holds a live entry: a slide never revives a tombstone. */
+const UPDATE_LIVE = `
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[2] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+end
+return nil`;
+
+function encode(session: Session): string {
+  return [
+    session.id,
+    session.userId,
+    session.clientId,
+    session.strategy === 'session' ? 's' : 'h',
+    session.createdAt.toString(36),
+    session.lastSeenAt.toString(36),
+    session.idleExpiresAt.toString(36),
+    session.expiresAt.toString(36),
+  ].join('|');
+}
+
+function decode(value: string): CachedSession | undefined {
+  const [id, userId, clientId, strategy, created, lastSeen, idle, expires] = value.split('|');
+  if (!id || !userId || !clientId || (strategy !== 's' && strategy !== 'h') || !expires)
+    return undefined;
+  return {
+    id,
+    userId,
+    clientId,
+    strategy: STRATEGIES[strategy],
+    createdAt: parseInt(created ?? '', 36),
+    lastSeenAt: parseInt(lastSeen ?? '', 36),
+    idleExpiresAt: parseInt(idle ?? '', 36),
+    expiresAt: parseInt(expires, 36),
+    ip: null,
+    userAgent: null,
+    revokedAt: null,
+  };
+}
+
+export class RedisSessionCache implements SessionCache {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly prefix = 'lk:s:',
+  ) {}
+
+  private key(secretHash: string): string {
+    return this.prefix + secretHash;
+  }
+
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw new DependencyUnavailableError('redis', { cause: error });
+    }
+  }
+
+  async lookup(secretHash: string): Promise<CachedSession | 'revoked' | undefined> {
+    const value = await this.call(() => this.redis.get(this.key(secretHash)));
+    if (value === null) return undefined;
+    if (value === TOMBSTONE) return 'revoked';
+    return decode(value);
+  }
+
+  async remember(secretHash: string, session: Session, now: number): Promise<void> {
+    const ttl = session.expiresAt - now;
+    if (ttl <= 0) return;
+    await this.call(() => this.redis.set(this.key(secretHash), encode(session), 'PX', ttl, 'NX'));
+  }
+
+  async update(secretHash: string, session: Session): Promise<void> {
+    await this.call(() =>
+      this.redis.eval(UPDATE_LIVE, 1, this.key(secretHash), encode(session), TOMBSTONE),
+    );
+  }
+
+  async forget(
+    entries: ReadonlyArray<{ secretHash: string; expiresAt: number }>,
+    now: number,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.call(() =>
+      Promise.all(
+        entries.map(({ secretHash, expiresAt }) =>
+          this.redis.set(this.key(secretHash), TOMBSTONE, 'PX', Math.max(expiresAt - now, 1000)),
+        ),
+      ),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.call(() => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+    return Promise.resolve();
+  }
+}
