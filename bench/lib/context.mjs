@@ -18,16 +18,21 @@ const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SERVERS = {
   ceiling: async () => startChild(join(BENCH_DIR, 'ceiling-server.mjs'), { name: 'ceiling' }),
   latchkey: async (ctx) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
-    ctx.disposers.push(removeDirOnCleanup(dataDir));
     const { profileDir } = ctx.settings;
     return startChild(join(BENCH_DIR, 'latchkey-server.mjs'), {
       name: 'latchkey',
-      args: [JSON.stringify({ dataDir })],
+      args: [JSON.stringify({ dataDir: latchkeyDataDir(ctx) })],
       execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
   },
 };
+
+/** A fresh temporary data directory, removed when the context closes (or on any exit). */
+function latchkeyDataDir(ctx) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-'));
+  ctx.disposers.push(removeDirOnCleanup(dataDir));
+  return dataDir;
+}
 
 export async function createContext({ settings, needs, log }) {
   const ctx = {
@@ -43,6 +48,14 @@ export async function createContext({ settings, needs, log }) {
       const child = await startChild(join(BENCH_DIR, script), options);
       ctx.children.add(child);
       return child;
+    },
+    /**
+     * An extra Latchkey server with config overrides (e.g. `{ tokens: { algorithm: 'ES256' } }`)
+     * on its own data directory; stop() it when done (the context stops it otherwise).
+     */
+    async startLatchkey(name, config = {}) {
+      const args = [JSON.stringify({ ...config, dataDir: latchkeyDataDir(ctx) })];
+      return ctx.startChild('latchkey-server.mjs', { name, args });
     },
     /** The first `count` bench users, created on first use; all share BENCH_PASSWORD. */
     async users(count) {

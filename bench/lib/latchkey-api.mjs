@@ -39,6 +39,26 @@ export function latchkeyApi(http) {
     me(accessToken) {
       return http.request({ path: '/v1/me', headers: { authorization: `Bearer ${accessToken}` } });
     },
+    /** POST /v1/session (cookie strategy, JSON body); the raw response. */
+    sessionLogin(email, password = BENCH_PASSWORD, clientId = 'web') {
+      return http.postJson('/v1/session', { email, password, clientId });
+    },
+    /**
+     * A cookie login that must succeed: the `name=value` pair of the session cookie, exactly as a
+     * browser sends it back in `Cookie:` (`lk_session` on plain-http loopback).
+     */
+    async sessionCookie(email, password = BENCH_PASSWORD, clientId = 'web') {
+      const response = await this.sessionLogin(email, password, clientId);
+      expectStatus(response, 200, `POST /v1/session for ${email}`);
+      const setCookie = [response.headers['set-cookie'] ?? []].flat();
+      const line = setCookie.find((c) => /^(__Host-)?lk_session=/.test(c));
+      if (!line) throw new Error(`POST /v1/session: no session cookie in ${setCookie.join(' | ')}`);
+      return { pair: line.split(';')[0], setCookie: line };
+    },
+    /** GET /v1/me with the given headers (e.g. a Cookie); the raw response. */
+    meWith(headers) {
+      return http.request({ path: '/v1/me', headers });
+    },
   };
 }
 

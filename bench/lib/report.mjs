@@ -31,6 +31,7 @@ export function medianOf(runs, pick) {
 export function formatNumber(value, unit) {
   if (!Number.isFinite(value)) return '—';
   if (unit === '×') return value.toFixed(2);
+  if (unit === 'B') return value.toLocaleString('en-US', { maximumFractionDigits: 0 });
   const abs = Math.abs(value);
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
   return value.toLocaleString('en-US', {

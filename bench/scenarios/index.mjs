@@ -12,13 +12,26 @@
 //   };
 //
 // Interleaved scenarios run in this order in odd rounds and in reverse in even rounds, so slow
-// drift of the machine affects all of them alike. The ratio row of me-bearer reads the ceiling's
-// run of the same round.
+// drift of the machine affects all of them alike. The ratio rows of me-bearer and me-cookie read
+// the ceiling's run of the same round.
 import ceiling from './ceiling.mjs';
+import credentialBytes from './credential-bytes.mjs';
 import loginStorm from './login-storm.mjs';
+import loginTiming from './login-timing.mjs';
 import logins from './logins.mjs';
 import meBearer from './me-bearer.mjs';
+import meCookie from './me-cookie.mjs';
 import micro from './micro.mjs';
 import refresh from './refresh.mjs';
 
-export const SCENARIOS = [ceiling, meBearer, refresh, logins, loginStorm, micro];
+export const SCENARIOS = [
+  ceiling,
+  meBearer,
+  meCookie,
+  refresh,
+  logins,
+  loginTiming,
+  loginStorm,
+  credentialBytes,
+  micro,
+];

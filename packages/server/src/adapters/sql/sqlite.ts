@@ -25,7 +25,9 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStor
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(database) }),
+  });
   if (options.migrate !== false) {
     try {
       await migrateToLatest(db as Kysely<unknown>, 'sqlite');
@@ -36,4 +38,27 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStor
     }
   }
   return new SqlStorage(db);
+}
+
+/**
+ * Kysely asks the driver to prepare every statement it runs; better-sqlite3 would compile the
+ * SQL again each time. Statements are reused by their SQL text (a bounded set: the queries are
+ * built in code, values are always bound parameters).
+ */
+function withStatementCache(database: SQLite.Database): SQLite.Database {
+  const statements = new Map<string, SQLite.Statement>();
+  const prepare = database.prepare.bind(database);
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
+      return (source: string) => {
+        let statement = statements.get(source);
+        if (!statement) {
+          statement = prepare(source);
+          if (statements.size < 1000) statements.set(source, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
