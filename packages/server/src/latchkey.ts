@@ -13,12 +13,15 @@ import { RevocationHub } from './core/revocation-hub.js';
 import { RevocationState } from './core/revocation-state.js';
 import { Revoker } from './core/revoker.js';
 import { SessionService } from './core/sessions.js';
+import { Throttle } from './core/throttle.js';
 import { TokenGrants } from './core/token-grants.js';
 import { UserCache } from './core/user-cache.js';
 import { openStorage } from './adapters/open-storage.js';
 import { connectRedis, waitForRedis, type RedisConnection } from './adapters/redis/connect.js';
 import { RedisRevocationFanout } from './adapters/redis/revocation-fanout.js';
 import { RedisSessionCache } from './adapters/redis/session-cache.js';
+import { RedisThrottleStore } from './adapters/redis/throttle-store.js';
+import type { ThrottleStore } from './ports/throttle.js';
 import type { SessionCache } from './ports/session-cache.js';
 import type { Storage } from './ports/storage.js';
 
@@ -47,6 +50,7 @@ export interface LatchkeyServices {
 export interface RedisServices {
   readonly connection: RedisConnection;
   readonly sessionCache: SessionCache;
+  readonly throttles: ThrottleStore;
   readonly fanout: RedisRevocationFanout;
 }
 
@@ -118,6 +122,7 @@ export async function createServices(
     clock,
     random,
     users: new UserCache(clock),
+    throttle: new Throttle(redis?.throttles ?? storage, clock, config.throttle),
   });
   revocationHub.subscribe((event) => {
     if (event.kind === 'user') accounts.forgetUser(event.subjectId);
@@ -186,6 +191,7 @@ function startRedis(url: string, prefix: string, hub: RevocationHub): RedisServi
   return {
     connection,
     sessionCache: new RedisSessionCache(connection, `${prefix}s:`),
+    throttles: new RedisThrottleStore(connection, `${prefix}t:`),
     fanout: new RedisRevocationFanout(connection, `${prefix}revocations`, (event) =>
       hub.publish(event),
     ),

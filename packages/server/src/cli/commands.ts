@@ -43,6 +43,8 @@ export async function runUsersCreate(
         return { ok: false, message: 'an account with this email already exists' };
       case 'weak_password':
         return { ok: false, message: result.detail };
+      case 'rate_limited':
+        return { ok: false, message: 'too many sign-ups; try again later' };
     }
   } finally {
     await services.close();

@@ -57,6 +57,33 @@ function urlWithScheme(schemes: readonly string[]): Rule<string> {
   );
 }
 
+const redisUrl = accept(
+  (value): value is string =>
+    typeof value === 'string' &&
+    (/^redis\+(sentinel|cluster):\/\/(:[^@]*@)?[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*(\/[A-Za-z0-9._-]+)?$/.test(
+      value,
+    ) ||
+      (URL.canParse(value) && ['redis:', 'rediss:'].includes(new URL(value).protocol))),
+  'must be a URL starting with redis://, rediss://, redis+sentinel:// or redis+cluster://',
+);
+
+// A bare hop count cannot tell a proxy from a client that sends its own X-Forwarded-For.
+const trustedProxies = accept(
+  (value): value is false | string[] =>
+    value === false ||
+    (Array.isArray(value) &&
+      value.length > 0 &&
+      value.every((entry) => {
+        if (typeof entry !== 'string') return false;
+        const [address = '', bits, ...rest] = entry.split('/');
+        const family = isIP(address);
+        if (family === 0 || rest.length > 0) return false;
+        if (bits === undefined) return true;
+        return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+      })),
+  'must be false or a non-empty list of proxy addresses or CIDR ranges (e.g. ["10.0.0.0/8"])',
+);
+
 // An Origin header is compared verbatim, so only the exact serialized form can ever match.
 const origin = accept(
   (value): value is string =>
@@ -147,8 +174,11 @@ export const fileShape = {
   port: field(integer(0, 65_535), 8080), // 0: an ephemeral port, for tests
   dataDir: field(nonEmptyString, './data'),
   databaseUrl: field(nullable(urlWithScheme(['postgres:', 'postgresql:'])), null), // null: SQLite
-  // Sentinel and cluster topologies need more than one URL; they are not configurable yet.
-  redisUrl: field(nullable(urlWithScheme(['redis:', 'rediss:'])), null), // null: in-process
+  // redis+sentinel://h1:26379,h2:26379/master and redis+cluster://h1:6379,h2:6379 name several nodes.
+  redisUrl: field(nullable(redisUrl), null), // null: no Redis
+  // Addresses or CIDR ranges of the proxies in front of Latchkey. X-Forwarded-For is read only
+  // through hops from these, so a direct client cannot spoof it. false: the socket address.
+  trustProxy: field(trustedProxies, false),
   logLevel: field(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   cookies: group({
     sameSite: field(oneOf(['lax', 'strict']), 'lax'),
@@ -203,6 +233,26 @@ export const fileShape = {
   ),
   keys: group({
     reloadInterval: field(timerInterval, '5s'),
+  }),
+  // Failed logins, sign-ups and password changes, counted in the store so limits hold across
+  // instances. Waits grow after the free failures; never a permanent lockout (NIST SP 800-63B-4).
+  throttle: group({
+    accountFreeFailures: field(integer(1, 100), 5),
+    ipFreeFailures: field(integer(1, 100_000), 50),
+    firstDelay: field(ttl, '1s'),
+    maxDelay: field(ttl, '15m'),
+    // NIST: no more than 100 consecutive failures per account before a longer wait.
+    accountHardLimit: field(integer(1, 100), 100),
+    hardLimitWait: field(ttl, '1h'),
+    signupsPerIpPerHour: field(integer(1, 1_000_000), 20),
+  }),
+  // Generous per-IP limits per instance, so floods degrade gracefully.
+  rateLimits: group({
+    refreshPerMinute: field(integer(1, 10_000_000), 600),
+    defaultPerMinute: field(integer(1, 10_000_000), 6_000),
+  }),
+  audit: group({
+    retention: field(ttl, '90d'),
   }),
   clients: field(clients, DEFAULT_CLIENTS), // given: replaces the defaults entirely
   resourceServers: field(resourceServers, []),

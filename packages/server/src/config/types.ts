@@ -36,6 +36,8 @@ export interface LatchkeyConfig {
   /** `null` means the embedded SQLite database in `dataDir`. */
   readonly databaseUrl: string | null;
   readonly redisUrl: string | null;
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For is believed; `false`: none. */
+  readonly trustProxy: false | readonly string[];
   readonly logLevel: LogLevel;
   readonly cookies: {
     readonly sameSite: 'lax' | 'strict';
@@ -66,6 +68,22 @@ export interface LatchkeyConfig {
   readonly keys: {
     /** How often a running server re-reads signing keys from storage (rotation by the CLI). */
     readonly reloadInterval: number;
+  };
+  readonly throttle: {
+    readonly accountFreeFailures: number;
+    readonly ipFreeFailures: number;
+    readonly firstDelay: number;
+    readonly maxDelay: number;
+    readonly accountHardLimit: number;
+    readonly hardLimitWait: number;
+    readonly signupsPerIpPerHour: number;
+  };
+  readonly rateLimits: {
+    readonly refreshPerMinute: number;
+    readonly defaultPerMinute: number;
+  };
+  readonly audit: {
+    readonly retention: number;
   };
   readonly clients: readonly ClientConfig[];
   readonly resourceServers: readonly ResourceServerConfig[];

@@ -8,6 +8,7 @@ import type { RequestContext, User } from './model.js';
 import type { PasswordHasher } from './passwords/hasher.js';
 import type { PasswordRules } from './passwords/rules.js';
 import { generateId, type RandomSource } from './random.js';
+import type { Throttle } from './throttle.js';
 import type { UserCache } from './user-cache.js';
 
 export interface AccountServiceDeps {
@@ -18,20 +19,24 @@ export interface AccountServiceDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly users: UserCache;
+  readonly throttle: Throttle;
 }
 
 export type SignUpResult =
   | { readonly ok: true; readonly user: User }
   | { readonly ok: false; readonly reason: 'invalid_email' | 'email_taken' }
-  | { readonly ok: false; readonly reason: 'weak_password'; readonly detail: string };
+  | { readonly ok: false; readonly reason: 'weak_password'; readonly detail: string }
+  | { readonly ok: false; readonly reason: 'rate_limited'; readonly retryAfterMs: number };
 
 export type AuthenticationResult =
   | { readonly ok: true; readonly user: User }
-  | { readonly ok: false; readonly userId: string | null };
+  /** `retryAfterMs`: refused unheard because a throttle wait is running. */
+  | { readonly ok: false; readonly userId: string | null; readonly retryAfterMs?: number };
 
 export type PasswordChangeResult =
   | { readonly ok: true; readonly passwordHash: string }
   | { readonly ok: false; readonly reason: 'wrong_password' }
+  | { readonly ok: false; readonly reason: 'rate_limited'; readonly retryAfterMs: number }
   | { readonly ok: false; readonly reason: 'weak_password'; readonly detail: string };
 
 export class AccountService {
@@ -43,6 +48,10 @@ export class AccountService {
     context: RequestContext,
     roles: readonly string[] = [],
   ): Promise<SignUpResult> {
+    const admitted = await this.deps.throttle.admitSignup(context.ip);
+    if (!admitted.allowed) {
+      return { ok: false, reason: 'rate_limited', retryAfterMs: admitted.retryAfterMs };
+    }
     const email = normalizeEmail(rawEmail);
     if (!isValidEmail(email)) return { ok: false, reason: 'invalid_email' };
     // NIST SP 800-63B: nothing derived from the account or the service itself.
@@ -76,15 +85,29 @@ export class AccountService {
    * trail). Unknown emails verify against a dummy hash and banned users are checked after a real
    * verify, so every refusal costs one argon2 verification and looks the same to the caller.
    */
-  async authenticate(rawEmail: string, password: string): Promise<AuthenticationResult> {
+  async authenticate(
+    rawEmail: string,
+    password: string,
+    context: RequestContext,
+  ): Promise<AuthenticationResult> {
+    const email = normalizeEmail(rawEmail);
+    const subjects = { account: email, ip: context.ip };
+    const verdict = await this.deps.throttle.check('login', subjects);
+    if (!verdict.allowed) return { ok: false, userId: null, retryAfterMs: verdict.retryAfterMs };
+
     const normalizedPassword = this.deps.rules.normalize(password);
-    const found = await this.deps.store.findUserByEmail(normalizeEmail(rawEmail));
+    const found = await this.deps.store.findUserByEmail(email);
     if (!found) {
       await this.deps.hasher.verifyDummy(normalizedPassword);
+      await this.deps.throttle.recordFailure('login', subjects);
       return { ok: false, userId: null };
     }
     const matches = await this.deps.hasher.verify(found.passwordHash, normalizedPassword);
-    if (!matches || found.status !== 'active') return { ok: false, userId: found.id };
+    if (!matches || found.status !== 'active') {
+      await this.deps.throttle.recordFailure('login', subjects);
+      return { ok: false, userId: found.id };
+    }
+    await this.deps.throttle.recordSuccess('login', subjects);
     const { passwordHash: _secret, ...user } = found;
     return { ok: true, user };
   }
@@ -98,12 +121,20 @@ export class AccountService {
     user: User,
     currentPassword: string,
     newPassword: string,
+    context: RequestContext,
   ): Promise<PasswordChangeResult> {
+    const subjects = { account: user.id, ip: context.ip };
+    const verdict = await this.deps.throttle.check('password', subjects);
+    if (!verdict.allowed) {
+      return { ok: false, reason: 'rate_limited', retryAfterMs: verdict.retryAfterMs };
+    }
     const found = await this.deps.store.findUserWithPassword(user.id);
     const current = this.deps.rules.normalize(currentPassword);
     if (!found || !(await this.deps.hasher.verify(found.passwordHash, current))) {
+      await this.deps.throttle.recordFailure('password', subjects);
       return { ok: false, reason: 'wrong_password' };
     }
+    await this.deps.throttle.recordSuccess('password', subjects);
     const problem = this.deps.rules.problem(newPassword, [
       user.email,
       user.email.split('@')[0] ?? '',

@@ -117,3 +117,10 @@ export class DependencyUnavailableError extends Error {
     this.name = 'DependencyUnavailableError';
   }
 }
+
+/** 429 with the wait in whole seconds, rounded up so a client that obeys it is not refused. */
+export function rateLimited(retryAfterMs: number): ProblemError {
+  return new ProblemError('rate_limited', 'too many attempts; try again later', {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+  });
+}

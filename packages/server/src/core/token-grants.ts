@@ -32,7 +32,8 @@ export type GrantResult =
       readonly refreshToken?: string;
       readonly session?: Session;
     }
-  | { readonly ok: false; readonly error: GrantFailure };
+  | { readonly ok: false; readonly error: GrantFailure }
+  | { readonly ok: false; readonly error: 'rate_limited'; readonly retryAfterMs: number };
 
 export interface TokenGrantDeps {
   readonly accounts: AccountService;
@@ -72,7 +73,10 @@ export class TokenGrants {
     const client = this.tokenClient(clientId);
     if (typeof client === 'string') return fail(client);
 
-    const outcome = await this.deps.accounts.authenticate(email, password);
+    const outcome = await this.deps.accounts.authenticate(email, password, context);
+    if (!outcome.ok && outcome.retryAfterMs !== undefined) {
+      return { ok: false, error: 'rate_limited', retryAfterMs: outcome.retryAfterMs };
+    }
     if (!outcome.ok) {
       await this.deps.audit.record('login_failed', {
         userId: outcome.userId,

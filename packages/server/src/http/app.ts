@@ -8,7 +8,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { LatchkeyServices } from '../latchkey.js';
-import { OAuthError, ProblemError } from '../core/errors.js';
+import { OAuthError, ProblemError, rateLimited } from '../core/errors.js';
 import {
   Authenticator,
   CookieRejected,
@@ -21,6 +21,7 @@ import { handleError, sendProblem } from './errors.js';
 import { Metrics } from './metrics.js';
 import { routeTable } from './route-table.js';
 import type { RouteSpec } from './route-types.js';
+import { FloodLimiter } from './rate-limit.js';
 import { SessionCookie } from './session-cookie.js';
 
 /** API.md: bodies over 16 KiB get 413. */
@@ -65,6 +66,9 @@ export function buildHttpApp(
     // A client-chosen request ID could forge log lines; always make our own.
     requestIdHeader: false,
     return503OnClosing: true,
+    // X-Forwarded-For is believed only through hops from configured proxies: on a direct
+    // connection a spoofed header changes nothing.
+    trustProxy: services.config.trustProxy === false ? false : [...services.config.trustProxy],
     ajv: {
       customOptions: {
         // Unknown fields are an error (API.md), not something to strip silently.
@@ -113,11 +117,15 @@ export function buildHttpApp(
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
 
+  const flood = new FloodLimiter(services.clock, services.config.rateLimits);
+
   async function authorize(
     spec: RouteSpec,
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<Principal | null> {
+    const wait = flood.hit(spec.rateLimit, request.ip);
+    if (wait > 0) throw rateLimited(wait);
     if (spec.csrf === 'login') refuseCrossSite(request, allowedOrigins);
     if (spec.auth === 'resource_server' && spec.errors === 'problem') {
       const server = authenticateResourceServer(

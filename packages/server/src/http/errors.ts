@@ -59,8 +59,14 @@ function toProblem(error: unknown): ProblemError | null {
 function toOAuth(error: unknown, problem: ProblemError | null): OAuthError | null {
   if (error instanceof OAuthError) return error;
   if (!problem) return null;
-  if (problem.code === 'payload_too_large' || problem.code === 'unsupported_media_type')
-    return null;
+  // These keep their own status and problem body on every route.
+  const keepsProblemShape: readonly ProblemCode[] = [
+    'payload_too_large',
+    'unsupported_media_type',
+    'service_unavailable',
+    'rate_limited',
+  ];
+  if (keepsProblemShape.includes(problem.code)) return null;
   if (problem.code === 'unauthenticated') return new OAuthError('invalid_client', problem.detail);
   return new OAuthError('invalid_request', problem.detail);
 }

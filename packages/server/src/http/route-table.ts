@@ -30,7 +30,7 @@ export function routeTable(
     { method: 'GET',    url: '/v1/session',                    auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.current(services) },
     { method: 'DELETE', url: '/v1/session',                    auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: true,  handler: cookieSession.logout(services) },
 
-    { method: 'POST',   url: '/v1/token',                      auth: 'public',          csrf: 'none',   rateLimit: 'login',   errors: oauthShape, credentials: true,  handler: oauth.token(services, metrics) },
+    { method: 'POST',   url: '/v1/token',                      auth: 'public',          csrf: 'none',   rateLimit: 'refresh',  errors: oauthShape, credentials: true,  handler: oauth.token(services, metrics) },
     { method: 'POST',   url: '/v1/token/revoke',               auth: 'public',          csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: false, handler: oauth.revoke(services) },
     { method: 'POST',   url: '/v1/token/introspect',           auth: 'resource_server', csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: true,  handler: oauth.introspect(services) },
 

@@ -16,7 +16,11 @@ export type AuthRequirement = 'public' | 'user' | 'admin' | 'resource_server';
  */
 export type CsrfRule = 'none' | 'login' | 'cookie';
 
-/** Which abuse limit applies (enforced by the rate limiter; see the abuse-protection work). */
+/**
+ * The per-address flood limit of a route (see rate-limit.ts): `refresh` for the token endpoint,
+ * `default` for the rest. `login` and `signup` routes also pass through the shared-store
+ * throttles in the core (failed logins, sign-ups per address, password changes).
+ */
 export type RateLimitRule = 'none' | 'login' | 'signup' | 'refresh' | 'default';
 
 export interface RouteContext {

@@ -406,6 +406,37 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
       });
     });
 
+    describe('throttles', () => {
+      it('counts consecutive failures atomically and starts again after a quiet period', async () => {
+        const key = unique('throttle');
+        const counts = await Promise.all(
+          Array.from({ length: 10 }, () => store.recordFailure(key, T0, 60_000)),
+        );
+        assert.deepEqual(
+          [...counts].sort((a, b) => a - b),
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        );
+        assert.equal(await store.recordFailure(key, T0 + 60_001, 60_000), 1);
+      });
+
+      it('blocks until a time, never shortens a block, and clears', async () => {
+        const a = unique('throttle');
+        const b = unique('throttle');
+        await store.recordFailure(a, T0, 60_000);
+        await store.recordFailure(b, T0, 60_000);
+        await store.block(a, T0 + 5_000);
+        await store.block(a, T0 + 1_000);
+        await store.block(b, T0 + 9_000);
+        assert.equal(await store.blockedUntil([a], T0), T0 + 5_000);
+        assert.equal(await store.blockedUntil([a, b], T0), T0 + 9_000);
+        assert.equal(await store.blockedUntil([a], T0 + 5_000), 0);
+        assert.equal(await store.blockedUntil([unique('none')], T0), 0);
+        await store.clear(b);
+        assert.equal(await store.blockedUntil([b], T0), 0);
+        assert.equal(await store.recordFailure(b, T0, 60_000), 1);
+      });
+    });
+
     it('answers a ping', async () => {
       await store.ping();
     });

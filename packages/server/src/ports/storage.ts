@@ -14,6 +14,7 @@ import type {
   UserStatus,
   UserWithPassword,
 } from '../core/model.js';
+import type { ThrottleStore } from './throttle.js';
 
 export interface Page<T> {
   readonly items: readonly T[];
@@ -113,7 +114,14 @@ export interface KeyStore {
 }
 
 export interface Storage
-  extends UserStore, SessionStore, RefreshTokenStore, RevocationLog, AuditStore, KeyStore {
+  extends
+    UserStore,
+    ThrottleStore,
+    SessionStore,
+    RefreshTokenStore,
+    RevocationLog,
+    AuditStore,
+    KeyStore {
   /** Resolves when the backing store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

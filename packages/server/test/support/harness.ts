@@ -37,7 +37,13 @@ export const TEST_REDIS_URL = process.env['LATCHKEY_TEST_REDIS_URL'] || null;
 
 export async function startTestServer(file: Record<string, unknown> = {}): Promise<TestServer> {
   const config = validateConfig(
-    { logLevel: 'silent', ...(TEST_REDIS_URL ? { redisUrl: TEST_REDIS_URL } : {}), ...file },
+    {
+      logLevel: 'silent',
+      // Test files sign up many users from one address; throttle tests set their own limits.
+      throttle: { signupsPerIpPerHour: 1_000_000 },
+      ...(TEST_REDIS_URL ? { redisUrl: TEST_REDIS_URL } : {}),
+      ...file,
+    },
     {},
   );
   const redisPrefix = `lk_test_${randomBytes(6).toString('hex')}:`;

@@ -1,7 +1,8 @@
 // Cookie sessions cached in Redis under the SHA-256 of the cookie value, as one compact string
-// with a TTL equal to the session's remaining absolute life. A revoked session's key holds a
-// tombstone until then, so a reader that fetched the session just before the revocation cannot
-// put it back (`SET NX` fails on the tombstone).
+// with a TTL equal to the session's remaining life (idle or absolute expiry, whichever comes
+// first; a slide moves it). A revoked session's key holds a tombstone until its absolute expiry,
+// so a reader that fetched the session just before the revocation cannot put it back (`SET NX`
+// fails on the tombstone).
 import type { Session } from '../../core/model.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
 import type { CachedSession, SessionCache } from '../../ports/session-cache.js';
@@ -10,13 +11,21 @@ import type { RedisConnection } from './connect.js';
 const TOMBSTONE = '-';
 const STRATEGIES = { s: 'session', h: 'hybrid' } as const;
 
-/** Sets a value only if the key holds a live entry: a slide never revives a tombstone. */
+/**
+ * Sets a value and its new TTL only if the key holds a live entry: a slide never revives a
+ * tombstone.
+ */
 const UPDATE_LIVE = `
 local current = redis.call('GET', KEYS[1])
 if current and current ~= ARGV[2] then
-  return redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+  return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 end
 return nil`;
+
+/** Milliseconds until the session ends unless used again. */
+function remainingLife(session: Session, now: number): number {
+  return Math.min(session.idleExpiresAt, session.expiresAt) - now;
+}
 
 function encode(session: Session): string {
   return [
@@ -76,14 +85,16 @@ export class RedisSessionCache implements SessionCache {
   }
 
   async remember(secretHash: string, session: Session, now: number): Promise<void> {
-    const ttl = session.expiresAt - now;
+    const ttl = remainingLife(session, now);
     if (ttl <= 0) return;
     await this.call(() => this.redis.set(this.key(secretHash), encode(session), 'PX', ttl, 'NX'));
   }
 
-  async update(secretHash: string, session: Session): Promise<void> {
+  async update(secretHash: string, session: Session, now: number): Promise<void> {
+    const ttl = remainingLife(session, now);
+    if (ttl <= 0) return;
     await this.call(() =>
-      this.redis.eval(UPDATE_LIVE, 1, this.key(secretHash), encode(session), TOMBSTONE),
+      this.redis.eval(UPDATE_LIVE, 1, this.key(secretHash), encode(session), TOMBSTONE, ttl),
     );
   }
 

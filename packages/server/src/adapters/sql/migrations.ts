@@ -115,6 +115,32 @@ function buildMigrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_abuse_and_risk': {
+      async up(db: Kysely<unknown>) {
+        // Failure counters for login throttling, shared by every instance on this database.
+        await db.schema
+          .createTable('throttles')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+          .addColumn('blocked_until', 'bigint', (c) => c.notNull())
+          .execute();
+        // "This wasn't me": the next login must change the password first.
+        await db.schema
+          .alterTable('users')
+          .addColumn('password_change_required', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Devices (user-agent family and network) a user has logged in from.
+        await db.schema
+          .createTable('known_devices')
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('known_devices_pk', ['user_id', 'fingerprint'])
+          .execute();
+      },
+    },
   };
 }
 

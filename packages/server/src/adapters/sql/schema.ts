@@ -11,6 +11,7 @@ export interface UsersTable {
   epoch: number;
   created_at: number;
   updated_at: number;
+  password_change_required: Generated<number>;
 }
 
 export interface SessionsTable {
@@ -67,7 +68,23 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  blocked_until: number;
+}
+
+export interface KnownDevicesTable {
+  user_id: string;
+  fingerprint: string;
+  first_seen_at: number;
+  last_seen_at: number;
+}
+
 export interface Database {
+  throttles: ThrottlesTable;
+  known_devices: KnownDevicesTable;
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -18,6 +18,7 @@ import type {
 } from '../../core/model.js';
 import type { NewSession, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
 import type { Database, SessionsTable, UsersTable } from './schema.js';
+import { SqlThrottleStore } from './sql-throttle-store.js';
 
 const toUser = (row: Selectable<UsersTable>): User => ({
   id: row.id,
@@ -82,10 +83,14 @@ export async function inTransaction<T>(
 }
 
 export class SqlStorage implements Storage {
+  private readonly throttles: SqlThrottleStore;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly onClose: () => Promise<void> = () => db.destroy(),
-  ) {}
+  ) {
+    this.throttles = new SqlThrottleStore(db);
+  }
 
   // --- users ---------------------------------------------------------------------------------
 
@@ -496,6 +501,24 @@ export class SqlStorage implements Storage {
   async deleteSigningKeys(kids: readonly string[]): Promise<void> {
     if (kids.length === 0) return;
     await this.db.deleteFrom('signing_keys').where('kid', 'in', kids).execute();
+  }
+
+  // --- throttles ----------------------------------------------------------------------------
+
+  blockedUntil(keys: readonly string[], now: number): Promise<number> {
+    return this.throttles.blockedUntil(keys, now);
+  }
+
+  recordFailure(key: string, now: number, resetAfterMs: number): Promise<number> {
+    return this.throttles.recordFailure(key, now, resetAfterMs);
+  }
+
+  block(key: string, until: number): Promise<void> {
+    return this.throttles.block(key, until);
+  }
+
+  clear(key: string): Promise<void> {
+    return this.throttles.clear(key);
   }
 
   // --- lifecycle -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { LatchkeyServices } from '../../latchkey.js';
-import { ProblemError } from '../../core/errors.js';
+import { ProblemError, rateLimited } from '../../core/errors.js';
 import { requirePrincipal, type RouteHandler } from '../route-types.js';
 import { isoTime, requestContext, serializeUser } from '../serialize.js';
 
@@ -30,6 +30,8 @@ export function signUp(services: Pick<LatchkeyServices, 'accounts'>): RouteHandl
             throw new ProblemError('email_taken');
           case 'weak_password':
             throw new ProblemError('validation_failed', result.detail);
+          case 'rate_limited':
+            throw rateLimited(result.retryAfterMs);
         }
       }
       return reply.code(201).send({ user: serializeUser(result.user) });

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { LatchkeyServices } from '../../latchkey.js';
 import { deriveCsrfToken } from '../../core/csrf-token.js';
-import { ProblemError } from '../../core/errors.js';
+import { ProblemError, rateLimited } from '../../core/errors.js';
 import type { Session, User } from '../../core/model.js';
 import { requirePrincipal, type RouteHandler } from '../route-types.js';
 import { requestContext, serializeSession, serializeUser } from '../serialize.js';
@@ -38,7 +38,9 @@ export function login(
       const context = requestContext(request);
       // Whatever cookie came with this request is ignored: a login never adopts a session ID
       // the browser already had (no fixation).
-      const outcome = await services.accounts.authenticate(body.email, body.password);
+      const outcome = await services.accounts.authenticate(body.email, body.password, context);
+      if (!outcome.ok && outcome.retryAfterMs !== undefined)
+        throw rateLimited(outcome.retryAfterMs);
       if (!outcome.ok) {
         await services.audit.record('login_failed', {
           userId: outcome.userId,

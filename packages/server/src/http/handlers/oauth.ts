@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { LatchkeyServices } from '../../latchkey.js';
 import { lastAcceptedMoment } from '../../core/access-tokens.js';
-import { OAuthError } from '../../core/errors.js';
+import type { ProblemError} from '../../core/errors.js';
+import { OAuthError, rateLimited } from '../../core/errors.js';
 import { REFRESH_TOKEN_PREFIX, hashSecret } from '../../core/random.js';
 import { isSessionLive } from '../../core/sessions.js';
 import type { GrantResult } from '../../core/token-grants.js';
@@ -39,8 +40,10 @@ function tokenResponse(result: Extract<GrantResult, { ok: true }>) {
   };
 }
 
-function grantError(result: Extract<GrantResult, { ok: false }>): OAuthError {
+function grantError(result: Extract<GrantResult, { ok: false }>): OAuthError | ProblemError {
   switch (result.error) {
+    case 'rate_limited':
+      return rateLimited(result.retryAfterMs);
     case 'invalid_client':
       return new OAuthError('invalid_client', 'unknown client');
     case 'unauthorized_client':

@@ -1,7 +1,7 @@
 // Password change: re-authenticate, then end everything else the old password opened.
 import { Type, type Static } from '@sinclair/typebox';
 import type { LatchkeyServices } from '../../latchkey.js';
-import { ProblemError } from '../../core/errors.js';
+import { ProblemError, rateLimited } from '../../core/errors.js';
 import { requirePrincipal, type RouteHandler } from '../route-types.js';
 import { requestContext } from '../serialize.js';
 
@@ -26,10 +26,17 @@ export function changePassword(
         principal.user,
         body.currentPassword,
         body.newPassword,
+        context,
       );
       if (!result.ok) {
-        if (result.reason === 'wrong_password') throw new ProblemError('invalid_credentials');
-        throw new ProblemError('validation_failed', result.detail);
+        switch (result.reason) {
+          case 'wrong_password':
+            throw new ProblemError('invalid_credentials');
+          case 'rate_limited':
+            throw rateLimited(result.retryAfterMs);
+          case 'weak_password':
+            throw new ProblemError('validation_failed', result.detail);
+        }
       }
       // Every access token issued before now dies with the epoch; every other session ends.
       const epoch = await services.revoker.moveUserEpoch(principal.user.id);
