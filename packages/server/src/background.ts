@@ -36,6 +36,7 @@ export function startBackgroundTasks(
   async function prune(): Promise<void> {
     const now = services.clock.now();
     await services.storage.pruneRevocations(now);
+    await services.storage.pruneAudit(now - services.config.audit.retention * 1000);
     await services.keys.pruneExpired();
   }
 

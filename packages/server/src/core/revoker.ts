@@ -4,6 +4,7 @@ import type { SessionCache } from '../ports/session-cache.js';
 import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
+import { DependencyUnavailableError } from './errors.js';
 import type { RequestContext, RevocationEvent, RevokeReason } from './model.js';
 import type { RevocationHub } from './revocation-hub.js';
 
@@ -33,7 +34,7 @@ export class Revoker {
     const cached = this.deps.sessionCache ? await this.deps.store.findSessionSecretHashes(ids) : [];
     const revoked = await this.deps.store.revokeSessions(ids, now, reason);
     const revokedIds = new Set(revoked);
-    await this.deps.sessionCache?.forget(
+    const untombstoned = await this.tombstone(
       cached.filter((entry) => revokedIds.has(entry.id)),
       now,
     );
@@ -42,7 +43,10 @@ export class Revoker {
         kind: 'session',
         subjectId: id,
         at: now,
-        until: now + this.deps.maxAccessTtlMs,
+        // A cached entry that could not be tombstoned stays live in the cache until the session
+        // would have expired; every instance refuses it (SessionService.resume checks the
+        // revocation state), so the event must last as long: in memory, in the log, across restarts.
+        until: Math.max(now + this.deps.maxAccessTtlMs, untombstoned.get(id) ?? 0),
       });
       await this.deps.audit.record('session_revoked', {
         userId: actor.userId ?? null,
@@ -79,9 +83,29 @@ export class Revoker {
     return epoch;
   }
 
+  /**
+   * Replaces cached cookie sessions with tombstones. When the cache is unreachable the revocation
+   * still goes ahead (it is recorded and logged; cookie checks fail closed meanwhile): returns the
+   * sessions left untombstoned, with their expiry.
+   */
+  private async tombstone(
+    entries: ReadonlyArray<{ id: string; secretHash: string; expiresAt: number }>,
+    now: number,
+  ): Promise<Map<string, number>> {
+    try {
+      await this.deps.sessionCache?.forget(entries, now);
+      return new Map();
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      return new Map(entries.map((entry) => [entry.id, entry.expiresAt]));
+    }
+  }
+
   private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
     const stored = await this.deps.store.appendRevocation(event);
     this.deps.hub.publish(stored);
-    await this.deps.fanout?.(stored);
+    // Best effort: the log is the record, which every instance follows anyway. A fan-out that
+    // fails (Redis away) must not abort the revocation half-way.
+    await this.deps.fanout?.(stored).catch(() => undefined);
   }
 }

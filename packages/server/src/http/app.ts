@@ -23,6 +23,18 @@ import { routeTable } from './route-table.js';
 import type { RouteSpec } from './route-types.js';
 import { FloodLimiter } from './rate-limit.js';
 import { SessionCookie } from './session-cookie.js';
+import { applyCors } from './cors.js';
+
+/**
+ * On every response. The API serves JSON only, so the strictest CSP costs nothing and covers
+ * anything a browser might still render; no referrer leaks a URL to another site.
+ */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+};
 
 /** API.md: bodies over 16 KiB get 413. */
 export const BODY_LIMIT = 16 * 1024;
@@ -88,10 +100,13 @@ export function buildHttpApp(
     ...services.config.clients.flatMap((c) => c.allowedOrigins),
   ]);
 
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.header('x-content-type-options', 'nosniff');
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(SECURITY_HEADERS);
+    applyCors(request, reply, allowedOrigins);
     done();
   });
+  // CORS preflights: answered for configured origins only; others get no CORS headers at all.
+  app.options('*', (_request, reply) => reply.code(204).send());
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(
       request.method,

@@ -2,6 +2,7 @@
 // rule, its abuse limit, its error shape and whether its responses carry credentials.
 import type { LatchkeyServices } from '../latchkey.js';
 import * as accounts from './handlers/accounts.js';
+import * as activity from './handlers/activity.js';
 import * as admin from './handlers/admin.js';
 import * as cookieSession from './handlers/cookie-session.js';
 import * as password from './handlers/password.js';
@@ -34,6 +35,7 @@ export function routeTable(
     { method: 'POST',   url: '/v1/token/revoke',               auth: 'public',          csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: false, handler: oauth.revoke(services) },
     { method: 'POST',   url: '/v1/token/introspect',           auth: 'resource_server', csrf: 'none',   rateLimit: 'default', errors: oauthShape, credentials: true,  handler: oauth.introspect(services) },
 
+    { method: 'GET',    url: '/v1/me/activity',                auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: activity.myActivity(services) },
     { method: 'GET',    url: '/v1/sessions',                   auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.listSessions(services) },
     { method: 'DELETE', url: '/v1/sessions/:id',               auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeSession(services) },
     { method: 'DELETE', url: '/v1/sessions',                   auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeAllSessions(services) },

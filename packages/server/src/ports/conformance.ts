@@ -381,6 +381,25 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
       });
     });
 
+    it('prunes audit events older than the retention horizon', async () => {
+      const userId = unique('usr');
+      const base = {
+        userId,
+        sessionId: null,
+        clientId: null,
+        ip: null,
+        userAgent: null,
+        detail: {},
+      };
+      await store.appendAudit({ ...base, type: 'signup', at: T0 - 10_000 });
+      await store.appendAudit({ ...base, type: 'login_succeeded', at: T0 });
+      assert.ok((await store.pruneAudit(T0 - 1)) >= 1);
+      assert.deepEqual(
+        (await store.listAudit({ userId, limit: 10 })).map((e) => e.type),
+        ['login_succeeded'],
+      );
+    });
+
     describe('signing keys', () => {
       it('adds a key, retiring the current one, and deletes keys', async () => {
         const first = {

@@ -104,6 +104,8 @@ export interface AuditStore {
     limit: number;
     before?: number;
   }): Promise<readonly AuditEvent[]>;
+  /** Deletes events older than `before` (retention); returns how many. */
+  pruneAudit(before: number): Promise<number>;
 }
 
 export interface KeyStore {

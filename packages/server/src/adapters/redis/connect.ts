@@ -6,12 +6,15 @@ import { Cluster, Redis } from 'ioredis';
 
 /**
  * Commands fail at once while disconnected (no offline queue): a cookie check must get a 503
- * now, not hang until Redis returns. ioredis keeps reconnecting in the background.
+ * now, not hang until Redis returns. ioredis keeps reconnecting in the background. A Redis that
+ * hangs with the connection open (stopped, swapping, a silent network) fails commands after
+ * `commandTimeout` instead of holding requests until TCP gives up.
  */
 const COMMON = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 2000,
+  commandTimeout: 1000,
   enableAutoPipelining: true,
   retryStrategy: (attempt: number) => Math.min(attempt * 100, 2000),
 };

@@ -459,6 +459,14 @@ export class SqlStorage implements Storage {
     }));
   }
 
+  async pruneAudit(before: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('audit_events')
+      .where('at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   // --- signing keys --------------------------------------------------------------------------
 
   async listSigningKeys(): Promise<readonly SigningKeyRecord[]> {

@@ -84,25 +84,37 @@ export function serializeAuditEvent(event: AuditEvent) {
   };
 }
 
+/** One page of audit events, newest first, for the admin log and a user's own activity. */
+export async function readAuditPage(
+  services: Pick<LatchkeyServices, 'storage'>,
+  filter: { userId?: string; type?: AuditEventType },
+  paging: { limit?: string; cursor?: string },
+) {
+  const limit = parseLimit(paging.limit);
+  const before = decodeCursor(paging.cursor, 'number');
+  const rows = await services.storage.listAudit({
+    ...filter,
+    limit: limit + 1,
+    ...(before !== undefined ? { before } : {}),
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    events: page.map(serializeAuditEvent),
+    nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
 export function listAudit(services: Pick<LatchkeyServices, 'storage'>): RouteHandler {
   return {
     schema: { querystring: AuditQuery },
-    async handle({ request }) {
-      const query = request.query as Static<typeof AuditQuery>;
-      const limit = parseLimit(query.limit);
-      const before = decodeCursor(query.cursor, 'number');
-      const rows = await services.storage.listAudit({
-        limit: limit + 1,
-        ...(query.userId !== undefined ? { userId: query.userId } : {}),
-        ...(query.type !== undefined ? { type: query.type } : {}),
-        ...(before !== undefined ? { before } : {}),
-      });
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        events: page.map(serializeAuditEvent),
-        nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-      };
+    handle({ request }) {
+      const { userId, type, ...paging } = request.query as Static<typeof AuditQuery>;
+      return readAuditPage(
+        services,
+        { ...(userId !== undefined ? { userId } : {}), ...(type !== undefined ? { type } : {}) },
+        paging,
+      );
     },
   };
 }

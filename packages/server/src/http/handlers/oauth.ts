@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { LatchkeyServices } from '../../latchkey.js';
 import { lastAcceptedMoment } from '../../core/access-tokens.js';
-import type { ProblemError} from '../../core/errors.js';
+import type { ProblemError } from '../../core/errors.js';
 import { OAuthError, rateLimited } from '../../core/errors.js';
 import { REFRESH_TOKEN_PREFIX, hashSecret } from '../../core/random.js';
 import { isSessionLive } from '../../core/sessions.js';
