@@ -4,7 +4,9 @@
 // results as JSON. Bounded in time, and cleans up its children and temporary data on any exit.
 //
 // Options: --rounds N (3) --seconds S per measurement (5) --warmup S (1) --only id,id
-//          --out FILE (bench/results/latest.json) --timeout S (whole run, 300)
+//          --storage auto | sqlite | postgres-redis | sqlite,postgres-redis (auto: SQLite, and
+//            PostgreSQL+Redis too when both answer on 127.0.0.1)
+//          --out FILE (bench/results/latest.json) --timeout S (whole run, 480)
 //          --profile (CPU profile of the Latchkey server into bench/results/profiles/)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,8 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup.mjs';
 import { createContext } from './lib/context.mjs';
+import { probePostgresRedis } from './lib/postgres-redis.mjs';
 import { DISTURBED_CORES, renderMarkdown } from './lib/report.mjs';
 import { SCENARIOS } from './scenarios/index.mjs';
+import { POSTGRES_REDIS, STORAGES } from './scenarios/storages.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Before each measurement: wait for other processes to calm down, at most this long each time and
@@ -24,7 +28,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_QUIET_WAIT_SECONDS = 15;
 const QUIET_BUDGET_SECONDS = 60;
 
-const DEFAULTS = { rounds: '3', seconds: '5', warmup: '1', timeout: '300' };
+const DEFAULTS = { rounds: '3', seconds: '5', warmup: '1', timeout: '480', storage: 'auto' };
 
 function parseSettings(argv) {
   const { values } = parseArgs({
@@ -34,6 +38,7 @@ function parseSettings(argv) {
       seconds: { type: 'string', default: DEFAULTS.seconds },
       warmup: { type: 'string', default: DEFAULTS.warmup },
       only: { type: 'string' },
+      storage: { type: 'string', default: DEFAULTS.storage },
       out: { type: 'string', default: resolve(ROOT, 'bench/results/latest.json') },
       timeout: { type: 'string', default: DEFAULTS.timeout },
       profile: { type: 'boolean', default: false },
@@ -50,6 +55,7 @@ function parseSettings(argv) {
     warmupSeconds: number('warmup', 0),
     timeoutSeconds: number('timeout', 10),
     only: values.only ? values.only.split(',').map((id) => id.trim()) : null,
+    storage: parseStorage(values.storage),
     out: resolve(values.out),
     // V8 CPU profile of the Latchkey server, written when it stops (node --cpu-prof).
     profileDir: values.profile ? resolve(ROOT, 'bench/results/profiles') : null,
@@ -59,13 +65,59 @@ function parseSettings(argv) {
   // Shorter runs get proportionally smaller microbenchmark batches.
   settings.microScale = Math.min(1, settings.seconds / 5);
   const args = [];
-  for (const name of ['rounds', 'seconds', 'warmup']) {
+  for (const name of ['rounds', 'seconds', 'warmup', 'storage']) {
     if (values[name] !== DEFAULTS[name]) args.push(`--${name} ${values[name]}`);
   }
   if (values.only) args.push(`--only ${values.only}`);
   if (values.profile) args.push('--profile');
   settings.command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   return settings;
+}
+
+/** 'auto', or the list of storages asked for by name (scenarios/storages.mjs). */
+function parseStorage(value) {
+  if (value === 'auto') return 'auto';
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !STORAGES.some((storage) => storage.id === name));
+  if (unknown.length || names.length === 0) {
+    throw new Error(
+      `--storage: "${value}" is not auto or a list of ${STORAGES.map((s) => s.id).join(', ')}`,
+    );
+  }
+  return names;
+}
+
+/**
+ * The scenarios to run: --only's, or all, on the storages asked for. With --storage auto the
+ * PostgreSQL+Redis ones are left out (and the report says why) when either does not answer; a
+ * run that names them fails instead.
+ */
+async function selectScenarios(settings, log) {
+  const unknown = (settings.only ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  const named = settings.only ? SCENARIOS.filter((s) => settings.only.includes(s.id)) : SCENARIOS;
+  const auto = settings.storage === 'auto';
+  const wanted = auto ? STORAGES.map((s) => s.id) : settings.storage;
+  let scenarios = named.filter((s) => s.storage === undefined || wanted.includes(s.storage));
+  const excluded = named.filter((s) => !scenarios.includes(s)).map((s) => s.id);
+  if (settings.only && excluded.length) {
+    throw new Error(`${excluded.join(', ')}: not on --storage ${settings.storage.join(',')}`);
+  }
+  const notes = [];
+  if (scenarios.some((s) => s.storage === POSTGRES_REDIS.id)) {
+    const problem = await probePostgresRedis();
+    const needing = scenarios.filter((s) => s.storage === POSTGRES_REDIS.id).map((s) => s.id);
+    if (problem !== null && (!auto || settings.only)) {
+      throw new Error(`${needing.join(', ')} need PostgreSQL and Redis: ${problem}`);
+    }
+    if (problem !== null) {
+      scenarios = scenarios.filter((s) => s.storage !== POSTGRES_REDIS.id);
+      const note = `${POSTGRES_REDIS.label} rows left out (--storage auto): ${problem}.`;
+      log(note);
+      notes.push(note);
+    }
+  }
+  return { scenarios, notes };
 }
 
 const t0 = performance.now();
@@ -129,11 +181,7 @@ async function main() {
   }, settings.timeoutSeconds * 1000);
   watchdog.unref();
 
-  const scenarios = settings.only
-    ? SCENARIOS.filter((s) => settings.only.includes(s.id))
-    : SCENARIOS;
-  const unknown = (settings.only ?? []).filter((id) => !SCENARIOS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  const { scenarios, notes } = await selectScenarios(settings, log);
   const interleaved = scenarios.filter((s) => (s.schedule ?? 'interleaved') === 'interleaved');
   const once = scenarios.filter((s) => s.schedule === 'once');
 
@@ -198,6 +246,8 @@ async function main() {
       `after ${settings.warmupSeconds} s warm-up, loopback; the load generator shares the cores ` +
       `with the server`,
     jsonPath,
+    storages: [...new Set(scenarios.map((s) => s.storage).filter(Boolean))],
+    notes,
   };
   const markdown = renderMarkdown({ rows, meta });
   mkdirSync(dirname(settings.out), { recursive: true });

@@ -1,6 +1,7 @@
 // What every scenario gets: the settings, the servers under test (child processes), a client for
-// the Latchkey API, a pool of users, and measurement windows. Also the place that starts and
-// stops the servers and owns their temporary data directory.
+// the Latchkey API of each, a pool of users on each, and measurement windows. Also the place that
+// starts and stops the servers and owns their temporary data directory, PostgreSQL schema and
+// Redis key prefix.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,22 @@ import { startChild } from './children.mjs';
 import { createHttpClient } from './http.mjs';
 import { BENCH_PASSWORD, latchkeyApi } from './latchkey-api.mjs';
 import { cpuWindow, waitForQuiet } from './machine.mjs';
+import { backendPids, connectRedis, createIsolation, redisPid } from './postgres-redis.mjs';
 import { DISTURBED_CORES } from './report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Config every Latchkey server of the benchmark gets. All load comes from 127.0.0.1, so the
+ * per-address limits are set out of reach: flood limits, sign-ups, and failed logins per address
+ * and per account+address (at their maximum; login-timing makes hundreds of failed logins). The
+ * limiter and the throttle still count every request; the per-account hard limit keeps its
+ * default (login-timing moves to a fresh account when it answers 429).
+ */
+const BENCH_CONFIG = {
+  rateLimits: { refreshPerMinute: 10_000_000, defaultPerMinute: 10_000_000 },
+  throttle: { signupsPerIpPerHour: 1_000_000, ipFreeFailures: 100_000, accountFreeFailures: 100 },
+};
 
 /** Servers a scenario may name in `needs`, and how to start each. */
 const SERVERS = {
@@ -21,11 +35,42 @@ const SERVERS = {
     const { profileDir } = ctx.settings;
     return startChild(join(BENCH_DIR, 'latchkey-server.mjs'), {
       name: 'latchkey',
-      args: [JSON.stringify({ dataDir: latchkeyDataDir(ctx) })],
+      args: [JSON.stringify({ ...BENCH_CONFIG, dataDir: latchkeyDataDir(ctx) })],
       execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     });
   },
+  // The same server on PostgreSQL (a fresh schema) with Redis (a fresh key prefix): the session
+  // cache and revocation fan-out of a production deployment.
+  'latchkey-pg': async (ctx) => {
+    const isolation = await createIsolation();
+    ctx.disposers.push(isolation.dispose);
+    ctx.isolation = isolation;
+    const { schema, redisPrefix } = isolation;
+    const server = await startChild(join(BENCH_DIR, 'latchkey-server.mjs'), {
+      name: 'latchkey-pg',
+      args: [
+        JSON.stringify({ ...BENCH_CONFIG, ...isolation.config, dataDir: latchkeyDataDir(ctx) }),
+        JSON.stringify({ redisPrefix, isolation: { schema, redisPrefix } }),
+      ],
+    });
+    if (server.info.storage !== 'postgres' || !server.info.redis) {
+      throw new Error('latchkey-pg: the server did not start on PostgreSQL with Redis');
+    }
+    return server;
+  },
 };
+
+/** Servers whose work is partly done by other processes: PostgreSQL backends and Redis. */
+async function dependencyPids(ctx, server) {
+  if (server !== ctx.servers['latchkey-pg'] || !ctx.isolation) return null;
+  ctx.redis ??= connectRedis();
+  if (ctx.redis.status === 'wait') await ctx.redis.connect();
+  ctx.redisPid ??= await redisPid(ctx.redis);
+  return {
+    postgres: await backendPids(ctx.isolation.applicationName),
+    redis: ctx.redisPid === null ? [] : [ctx.redisPid],
+  };
+}
 
 /** A fresh temporary data directory, removed when the context closes (or on any exit). */
 function latchkeyDataDir(ctx) {
@@ -41,7 +86,13 @@ export async function createContext({ settings, needs, log }) {
     benchDir: BENCH_DIR,
     servers: {},
     disposers: [],
+    /** The API client of the `latchkey` server (SQLite); apiFor(name) for the others. */
     api: null,
+    apis: {},
+    /** The PostgreSQL schema and Redis prefix of `latchkey-pg`, once started. */
+    isolation: null,
+    /** A Redis connection of the benchmark's own (lib/postgres-redis.mjs), opened on first use. */
+    redis: null,
     children: new Set(),
     /** Starts an extra child (e.g. a microbenchmark); stopped with the context if still running. */
     async startChild(script, options) {
@@ -54,17 +105,27 @@ export async function createContext({ settings, needs, log }) {
      * on its own data directory; stop() it when done (the context stops it otherwise).
      */
     async startLatchkey(name, config = {}) {
-      const args = [JSON.stringify({ ...config, dataDir: latchkeyDataDir(ctx) })];
+      const args = [JSON.stringify({ ...BENCH_CONFIG, ...config, dataDir: latchkeyDataDir(ctx) })];
       return ctx.startChild('latchkey-server.mjs', { name, args });
     },
-    /** The first `count` bench users, created on first use; all share BENCH_PASSWORD. */
-    async users(count) {
-      while (users.length < count) {
-        const email = `bench-user-${users.length}@example.com`;
-        await ctx.api.signUp(email);
-        users.push({ email, password: BENCH_PASSWORD });
+    /** The API client of server `name` ('latchkey', 'latchkey-pg'). */
+    apiFor(name) {
+      const api = ctx.apis[name];
+      if (!api) throw new Error(`no Latchkey server "${name}" is running`);
+      return api;
+    },
+    /**
+     * The first `count` bench users of server `name`, created on first use; all share
+     * BENCH_PASSWORD.
+     */
+    async users(count, name = 'latchkey') {
+      const pool = (users[name] ??= []);
+      while (pool.length < count) {
+        const email = `bench-user-${pool.length}@example.com`;
+        await ctx.apiFor(name).signUp(email);
+        pool.push({ email, password: BENCH_PASSWORD });
       }
-      return users.slice(0, count);
+      return pool.slice(0, count);
     },
     /**
      * Before a measurement: waits (within the run's budget) until other processes on this shared
@@ -88,26 +149,41 @@ export async function createContext({ settings, needs, log }) {
     },
     /**
      * Opens a measurement window: the server's own stats (event-loop delay, CPU) if `server` is
-     * given, and the machine's CPU split into ours and others'. end() resolves both.
+     * given, and the machine's CPU split into ours and others'. end() resolves both. For
+     * `latchkey-pg`, the CPU of its PostgreSQL backends and of Redis counts as ours and is also
+     * reported on its own (`dependencies`: cores of each).
      */
     async window(server) {
+      const dependencies = server ? await dependencyPids(ctx, server) : null;
       if (server) await server.call('windowStart');
-      const cpu = cpuWindow(ctx.pids());
+      const extra = dependencies ? [...dependencies.postgres, ...dependencies.redis] : [];
+      const cpu = cpuWindow([...ctx.pids(), ...extra]);
+      const postgresCpu = dependencies && cpuWindow(dependencies.postgres);
+      const redisCpu = dependencies && cpuWindow(dependencies.redis);
       return {
         async end() {
           const machine = cpu.end();
-          return { server: server ? await server.call('windowEnd') : null, machine };
+          const result = { server: server ? await server.call('windowEnd') : null, machine };
+          if (dependencies) {
+            result.dependencies = {
+              postgresBackends: dependencies.postgres.length,
+              postgresCores: postgresCpu.end()?.oursCores ?? null,
+              redisCores: redisCpu.end()?.oursCores ?? null,
+            };
+          }
+          return result;
         },
       };
     },
     async close() {
-      ctx.api?.http.close();
+      for (const api of Object.values(ctx.apis)) api.http.close();
+      ctx.redis?.disconnect();
       const all = [...ctx.children, ...Object.values(ctx.servers)];
       await Promise.allSettled(all.map((child) => child.stop()));
       for (const dispose of ctx.disposers.splice(0).reverse()) dispose();
     },
   };
-  const users = [];
+  const users = {};
   let quietBudgetMs = settings.quietBudgetSeconds * 1000;
 
   try {
@@ -124,9 +200,11 @@ export async function createContext({ settings, needs, log }) {
     });
     const failure = started.find((s) => s.status === 'rejected');
     if (failure) throw failure.reason;
-    if (ctx.servers.latchkey) {
-      ctx.api = latchkeyApi(createHttpClient(ctx.servers.latchkey.url));
+    for (const name of ['latchkey', 'latchkey-pg']) {
+      const server = ctx.servers[name];
+      if (server) ctx.apis[name] = latchkeyApi(createHttpClient(server.url));
     }
+    ctx.api = ctx.apis.latchkey ?? null;
   } catch (error) {
     await ctx.close();
     throw error;

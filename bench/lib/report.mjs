@@ -1,7 +1,7 @@
 // Rows of the result table and their rendering as Markdown. A row is plain data (it also goes to
 // the JSON file):
 //   { id, label, unit, value, perRun?: number[], disturbed?: boolean[], detail?, errors?, goal? }
-// goal: { op: '>=' | '<', target } in the row's unit.
+// goal: { op: '>=' | '<=' | '<', target } in the row's unit.
 import { median } from './stats.mjs';
 
 /** Other processes' CPU (cores) above which a run is marked disturbed. */
@@ -55,9 +55,9 @@ export function goalStatus(row) {
     Number.isInteger(target) && row.unit !== '×'
       ? withUnit(target, row.unit).replace(/\.0+(?=\D|$)/, '')
       : withUnit(target, row.unit);
-  const wanted = `${op === '>=' ? '≥' : '<'} ${shown}`;
+  const wanted = `${{ '>=': '≥', '<=': '≤', '<': '<' }[op]} ${shown}`;
   if (!Number.isFinite(value)) return { met: false, text: `${wanted}: no result` };
-  const met = op === '>=' ? value >= target : value < target;
+  const met = op === '>=' ? value >= target : op === '<=' ? value <= target : value < target;
   if (met) return { met, text: `${wanted} ✅` };
   const off = (Math.abs(value - target) / target) * 100;
   return { met, text: `${wanted} ❌ ${op === '>=' ? 'short' : 'over'} by ${off.toFixed(0)}%` };
@@ -102,6 +102,7 @@ export function renderMarkdown({ rows, meta }) {
       '',
     );
   }
+  for (const note of meta.notes ?? []) lines.push(note, '');
   const missed = rows.filter((row) => goalStatus(row)?.met === false);
   lines.push(
     missed.length === 0

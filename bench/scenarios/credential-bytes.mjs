@@ -60,6 +60,7 @@ async function bearerFrom(ctx, algorithm) {
 export default {
   id: 'credential-bytes',
   schedule: 'once',
+  storage: 'sqlite',
   needs: ['latchkey'],
 
   async measure(ctx) {

@@ -2,7 +2,10 @@
 //
 //   export default {
 //     id: 'me-cookie',               // unique; the key of its runs in results JSON
-//     needs: ['latchkey'],           // servers it uses: 'latchkey', 'ceiling' (lib/context.mjs)
+//     needs: ['latchkey'],           // servers it uses: 'latchkey' (SQLite), 'latchkey-pg'
+//                                    // (PostgreSQL+Redis), 'ceiling' (lib/context.mjs)
+//     storage: 'sqlite',             // the storage it measures (storages.mjs), which --storage
+//                                    // selects; none: it runs whatever the storage
 //     schedule: 'interleaved',       // default: one run per round, interleaved with the others;
 //                                    // 'once': a single run after the rounds (static or in-process)
 //     async prepare(ctx) {},         // optional, once before round 1; its result is `state`
@@ -12,26 +15,33 @@
 //   };
 //
 // Interleaved scenarios run in this order in odd rounds and in reverse in even rounds, so slow
-// drift of the machine affects all of them alike. The ratio rows of me-bearer and me-cookie read
-// the ceiling's run of the same round.
+// drift of the machine affects all of them alike. The ratio rows of me-bearer and me-cookie (on
+// either storage) read the ceiling's run of the same round. Rows of one measurement on SQLite and
+// on PostgreSQL+Redis stand next to each other.
 import ceiling from './ceiling.mjs';
 import credentialBytes from './credential-bytes.mjs';
 import loginStorm from './login-storm.mjs';
 import loginTiming from './login-timing.mjs';
 import logins from './logins.mjs';
-import meBearer from './me-bearer.mjs';
-import meCookie from './me-cookie.mjs';
+import meBearer, { meBearer as meBearerOn } from './me-bearer.mjs';
+import meCookie, { meCookie as meCookieOn } from './me-cookie.mjs';
 import micro from './micro.mjs';
-import refresh from './refresh.mjs';
+import refresh, { refresh as refreshOn } from './refresh.mjs';
+import sessionMemory from './session-memory.mjs';
+import { POSTGRES_REDIS } from './storages.mjs';
 
 export const SCENARIOS = [
   ceiling,
   meBearer,
+  meBearerOn(POSTGRES_REDIS),
   meCookie,
+  meCookieOn(POSTGRES_REDIS, { goal: 0.35 }),
   refresh,
+  refreshOn(POSTGRES_REDIS, { goal: 1000 }),
   logins,
   loginTiming,
   loginStorm,
   credentialBytes,
+  sessionMemory,
   micro,
 ];

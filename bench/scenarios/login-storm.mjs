@@ -14,6 +14,7 @@ const USERS = 8;
 
 export default {
   id: 'login-storm',
+  storage: 'sqlite',
   needs: ['latchkey'],
 
   async prepare(ctx) {

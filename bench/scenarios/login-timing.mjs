@@ -88,6 +88,7 @@ function summarize(run) {
 export default {
   id: 'login-timing',
   schedule: 'once',
+  storage: 'sqlite',
   needs: ['latchkey'],
 
   async measure(ctx) {

@@ -10,6 +10,7 @@ const USERS = 8;
 
 export default {
   id: 'logins',
+  storage: 'sqlite',
   needs: ['latchkey'],
 
   async prepare(ctx) {

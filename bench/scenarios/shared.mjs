@@ -1,6 +1,7 @@
 // Helpers shared by scenarios.
 import { cannon } from '../lib/autocannon.mjs';
 import { medianOf, medianRow } from '../lib/report.mjs';
+import { dependencyDetail } from './storages.mjs';
 
 /** One autocannon run on `server`: warm-up, then the measured window with the server's stats. */
 export async function cannonWindow(ctx, server, options) {
@@ -14,8 +15,8 @@ export async function cannonWindow(ctx, server, options) {
 
 /**
  * The rows of an autocannon scenario on Latchkey: req/s (with p99, server CPU, main-thread
- * utilisation and event-loop delay as detail) and, when the ceiling ran in the same rounds, the
- * median of the per-round ratios to it.
+ * utilisation and event-loop delay as detail, and PostgreSQL's and Redis's CPU where they serve
+ * it) and, when the ceiling ran in the same rounds, the median of the per-round ratios to it.
  */
 export function cannonRows({ id, label, ratioLabel, goal, runs, ceiling }) {
   const rows = [
@@ -29,7 +30,8 @@ export function cannonRows({ id, label, ratioLabel, goal, runs, ceiling }) {
         `p99 ${medianOf(runs, (r) => r.p99)} ms; ` +
         `server CPU ${medianOf(runs, (r) => r.window.server.cpuCores).toFixed(2)} cores, ` +
         `main thread ${(medianOf(runs, (r) => r.window.server.mainThreadBusy) * 100).toFixed(0)}% busy; ` +
-        `event-loop p99 ${medianOf(runs, (r) => r.window.server.eventLoopDelayMs.p99).toFixed(1)} ms`,
+        `event-loop p99 ${medianOf(runs, (r) => r.window.server.eventLoopDelayMs.p99).toFixed(1)} ms` +
+        dependencyDetail(runs, medianOf),
       errors: runs.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
     }),
   ];
