@@ -37,6 +37,7 @@ export interface KeyRingOptions {
 }
 
 const PUBLISH_MARGIN_MS = 60_000;
+const UNKNOWN_KEY_RELOAD_MS = 1000;
 
 async function generateSigningKey(
   algorithm: Exclude<SigningAlgorithm, 'HS256'>,
@@ -70,6 +71,7 @@ async function loadKey(record: SigningKeyRecord): Promise<LoadedKey> {
 
 export class KeyRing {
   private keys: LoadedKey[] = [];
+  private lastUnknownKeyReload = 0;
   private readonly hmacKey: ActiveKey | null;
 
   constructor(
@@ -167,15 +169,24 @@ export class KeyRing {
    * jose key resolver: the `kid` must name one of our keys and the header `alg` must be that key's
    * algorithm. Embedded `jwk`/`jku` headers are never consulted.
    */
-  readonly resolveVerificationKey = (header: JWSHeaderParameters): CryptoKey | Uint8Array => {
+  readonly resolveVerificationKey = async (
+    header: JWSHeaderParameters,
+  ): Promise<CryptoKey | Uint8Array> => {
     if (this.hmacKey) {
       if (header.kid === this.hmacKey.kid && header.alg === 'HS256') return this.hmacKey.key;
       throw new Error('unknown key');
     }
-    const match = this.keys.find((k) => k.record.kid === header.kid);
+    const now = this.options.clock.now();
+    let match = this.keys.find((k) => k.record.kid === header.kid);
+    // Another instance may have rotated moments ago: look again, at most once a second, so
+    // forged key IDs cannot turn into a database read per request.
+    if (!match && now - this.lastUnknownKeyReload >= UNKNOWN_KEY_RELOAD_MS) {
+      this.lastUnknownKeyReload = now;
+      await this.reload();
+      match = this.keys.find((k) => k.record.kid === header.kid);
+    }
     if (!match || match.record.alg !== header.alg) throw new Error('unknown key');
-    if (!this.stillPublished(match.record, this.options.clock.now()))
-      throw new Error('key expired');
+    if (!this.stillPublished(match.record, now)) throw new Error('key expired');
     return match.publicKey;
   };
 
