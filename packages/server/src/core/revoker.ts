@@ -1,5 +1,6 @@
 // Every revocation goes through here: the store records it, the revocation log gets a sequenced
 // event, and the hub delivers it at once to this process's revocation state and subscribers.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SessionCache } from '../ports/session-cache.js';
 import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
 import type { AuditLog } from './audit.js';
@@ -20,6 +21,12 @@ export interface RevokerDeps {
   /** Tells other instances at once (Redis pub/sub); the log reaches them anyway, more slowly. */
   readonly fanout?: ((event: RevocationEvent) => Promise<void>) | undefined;
 }
+
+/**
+ * Waits between attempts to log an event after the store took the change itself (about 2 s in
+ * all): a lost connection must not leave a revocation that no instance hears of.
+ */
+const APPEND_RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 400, 400, 400];
 
 export class Revoker {
   constructor(private readonly deps: RevokerDeps) {}
@@ -102,10 +109,29 @@ export class Revoker {
   }
 
   private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
-    const stored = await this.deps.store.appendRevocation(event);
+    const stored = await this.append(event);
     this.deps.hub.publish(stored);
     // Best effort: the log is the record, which every instance follows anyway. A fan-out that
     // fails (Redis away) must not abort the revocation half-way.
     await this.deps.fanout?.(stored).catch(() => undefined);
+  }
+
+  /**
+   * Appends to the log, again while the database is unreachable. By now the store has recorded the
+   * revocation (or epoch), so giving up at once would leave it unknown to every instance's
+   * revocation state: access tokens of a revoked session would live on until they expire, and a
+   * retrying client would find nothing left to revoke. A duplicate event (an insert that committed
+   * but whose answer was lost) is harmless; a missing one is not.
+   */
+  private async append(event: Omit<RevocationEvent, 'seq'>): Promise<RevocationEvent> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.deps.store.appendRevocation(event);
+      } catch (error) {
+        const delay = APPEND_RETRY_DELAYS_MS[attempt];
+        if (!(error instanceof DependencyUnavailableError) || delay === undefined) throw error;
+        await sleep(delay);
+      }
+    }
   }
 }

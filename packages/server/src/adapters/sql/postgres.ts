@@ -2,6 +2,7 @@
 // instances share one database; the atomic operations rely on row locks under READ COMMITTED.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types as pgTypes, type CustomTypesConfig } from 'pg';
+import { DependencyUnavailableError } from '../../core/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 import { SqlStorage } from './sql-storage.js';
@@ -80,6 +81,10 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
   // An idle connection that dies (database restart, network) is dropped from the pool and the next
   // query opens a fresh one; without a listener the error event would end the process.
   pool.on('error', () => undefined);
+  // The same for a connection that dies while checked out between two queries (inside a
+  // transaction, say): the pool listens only to idle ones. The query in flight fails on its own,
+  // and the pool discards the dead connection when it comes back.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.migrate !== false) {
     try {
@@ -93,7 +98,59 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
       throw error;
     }
   }
-  return new SqlStorage(db);
+  return failClosed(new SqlStorage(db));
+}
+
+/** SQLSTATEs meaning "the database cannot be reached or is going away", not "this query failed". */
+const CONNECTION_SQLSTATE = /^(08|57P0[1-3]$|53300$)/;
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+/** What pg and Kysely say when the connection itself broke (these carry no code). */
+const CONNECTION_MESSAGE =
+  /connection terminated|not queryable|timeout exceeded when trying to connect|connection has been discarded/i;
+
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_SQLSTATE.test(code) || CONNECTION_ERRNOS.has(code))) {
+    return true;
+  }
+  return CONNECTION_MESSAGE.test(error.message);
+}
+
+/**
+ * The storage with lost connections reported as DependencyUnavailableError, so a request fails
+ * closed with 503 `service_unavailable` (retry) rather than a 500. A transaction cut off this way
+ * was rolled back by PostgreSQL, or committed just before: the operations are written so a retry
+ * of either is safe (a retried refresh gets the same successor within the grace window).
+ */
+function failClosed(storage: SqlStorage): SqlStorage {
+  const wrapped = new Map<PropertyKey, unknown>();
+  const translate = (error: unknown): never => {
+    throw isConnectionFailure(error)
+      ? new DependencyUnavailableError('database', { cause: error })
+      : error;
+  };
+  return new Proxy(storage, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      let method = wrapped.get(property);
+      if (method === undefined) {
+        method = (...args: unknown[]): unknown => {
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise ? result.catch(translate) : result;
+        };
+        wrapped.set(property, method);
+      }
+      return method;
+    },
+  });
 }
 
 async function currentSchema(db: Kysely<Database>): Promise<string> {
