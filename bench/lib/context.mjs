@@ -16,16 +16,24 @@ import { DISTURBED_CORES } from './report.mjs';
 
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
+/** The resource-server credential (revocation feed) every Latchkey server of the benchmark accepts. */
+export const BENCH_RESOURCE_SERVER = {
+  id: 'bench-resource-server',
+  secret: 'latchkey-bench-resource-server-secret-4f9a2c7e',
+};
+
 /**
  * Config every Latchkey server of the benchmark gets. All load comes from 127.0.0.1, so the
  * per-address limits are set out of reach: flood limits, sign-ups, and failed logins per address
  * and per account+address (at their maximum; login-timing makes hundreds of failed logins). The
  * limiter and the throttle still count every request; the per-account hard limit keeps its
- * default (login-timing moves to a fresh account when it answers 429).
+ * default (login-timing moves to a fresh account when it answers 429). Resource servers
+ * (resource-server.mjs) follow the revocation feed with BENCH_RESOURCE_SERVER.
  */
 const BENCH_CONFIG = {
   rateLimits: { refreshPerMinute: 10_000_000, defaultPerMinute: 10_000_000 },
   throttle: { signupsPerIpPerHour: 1_000_000, ipFreeFailures: 100_000, accountFreeFailures: 100 },
+  resourceServers: [BENCH_RESOURCE_SERVER],
 };
 
 /** Servers a scenario may name in `needs`, and how to start each. */

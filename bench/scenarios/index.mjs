@@ -27,6 +27,7 @@ import meBearer, { meBearer as meBearerOn } from './me-bearer.mjs';
 import meCookie, { meCookie as meCookieOn } from './me-cookie.mjs';
 import micro from './micro.mjs';
 import refresh, { refresh as refreshOn } from './refresh.mjs';
+import riskRefresh from './risk-refresh.mjs';
 import sessionMemory from './session-memory.mjs';
 import { POSTGRES_REDIS } from './storages.mjs';
 
@@ -38,6 +39,7 @@ export const SCENARIOS = [
   meCookieOn(POSTGRES_REDIS, { goal: 0.35 }),
   refresh,
   refreshOn(POSTGRES_REDIS, { goal: 1000 }),
+  riskRefresh,
   logins,
   loginTiming,
   loginStorm,

@@ -5,3 +5,4 @@ export { createServices, type LatchkeyServices, type CreateServicesOptions } fro
 export { buildHttpApp, type HttpAppOptions } from './http/app.js';
 export { startServer, type RunningServer } from './server.js';
 export type { Storage } from './ports/storage.js';
+export type { GeoLocation, GeoResolver } from './ports/geo.js';

@@ -12,15 +12,18 @@ import { cryptoRandom, type RandomSource } from './core/random.js';
 import { RevocationHub } from './core/revocation-hub.js';
 import { RevocationState } from './core/revocation-state.js';
 import { Revoker } from './core/revoker.js';
+import { RiskEngine } from './core/risk/risk-engine.js';
 import { SessionService } from './core/sessions.js';
 import { Throttle } from './core/throttle.js';
 import { TokenGrants } from './core/token-grants.js';
 import { UserCache } from './core/user-cache.js';
 import { openStorage } from './adapters/open-storage.js';
+import { MaxMindGeoResolver } from './adapters/geo/maxmind.js';
 import { connectRedis, waitForRedis, type RedisConnection } from './adapters/redis/connect.js';
 import { RedisRevocationFanout } from './adapters/redis/revocation-fanout.js';
 import { RedisSessionCache } from './adapters/redis/session-cache.js';
 import { RedisThrottleStore } from './adapters/redis/throttle-store.js';
+import type { GeoResolver } from './ports/geo.js';
 import type { ThrottleStore } from './ports/throttle.js';
 import type { SessionCache } from './ports/session-cache.js';
 import type { Storage } from './ports/storage.js';
@@ -41,6 +44,7 @@ export interface LatchkeyServices {
   readonly sessions: SessionService;
   readonly accessTokens: AccessTokens;
   readonly grants: TokenGrants;
+  readonly risk: RiskEngine;
   /** Present when `redisUrl` is configured. */
   readonly redis: RedisServices | null;
   /** Releases everything the services hold (pools, workers, connections). */
@@ -62,6 +66,8 @@ export interface CreateServicesOptions {
   readonly hasher?: PasswordHasher;
   /** Prefix of every Redis key and channel (tests isolate themselves with a random one). */
   readonly redisPrefix?: string;
+  /** Defaults to the MaxMind database named by `risk.geoDatabase`, or none. */
+  readonly geo?: GeoResolver | null;
 }
 
 /** How long after revocation an event still matters: the longest access-token life, plus leeway. */
@@ -105,6 +111,7 @@ export async function createServices(
   if (redis) await waitForRedis(redis.connection, 2000);
 
   const audit = new AuditLog(storage, clock);
+  const geo = options.geo !== undefined ? options.geo : await openGeoResolver(config);
   const revoker = new Revoker({
     store: storage,
     hub: revocationHub,
@@ -127,11 +134,13 @@ export async function createServices(
   revocationHub.subscribe((event) => {
     if (event.kind === 'user') accounts.forgetUser(event.subjectId);
   });
+  const risk = new RiskEngine({ store: storage, audit, revoker, clock, geo, config: config.risk });
   const sessions = new SessionService({
     store: storage,
     revoker,
     revocations,
     cache: redis?.sessionCache,
+    risk,
     clock,
     random,
     config,
@@ -151,6 +160,7 @@ export async function createServices(
     store: storage,
     revoker,
     audit,
+    risk,
     clock,
     random,
     clients,
@@ -173,14 +183,30 @@ export async function createServices(
     sessions,
     accessTokens,
     grants,
+    risk,
     redis,
     async close() {
+      geo?.close();
       redis?.fanout.close();
       await redis?.sessionCache.close();
       await hasher.close();
       await storage.close();
     },
   };
+}
+
+/** The operator's geo database, if configured; a file that cannot be read stops start-up. */
+async function openGeoResolver(config: LatchkeyConfig): Promise<GeoResolver | null> {
+  const path = config.risk.geoDatabase;
+  if (path === null || !config.risk.enabled) return null;
+  try {
+    return await MaxMindGeoResolver.open(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`risk.geoDatabase: cannot read a MaxMind database at "${path}" (${reason})`, {
+      cause: error,
+    });
+  }
 }
 
 function startRedis(url: string, prefix: string, hub: RevocationHub): RedisServices {

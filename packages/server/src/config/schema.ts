@@ -142,6 +142,8 @@ function uniqueIds<T extends { id: string }>(items: readonly T[], report: Report
 
 const STRATEGIES = ['session', 'jwt', 'hybrid'] as const;
 
+const riskAction = oneOf(['off', 'audit', 'revoke', 'reauthenticate']);
+
 export const clientShape = {
   id: field(identifier, REQUIRED),
   strategy: field(oneOf(STRATEGIES), REQUIRED),
@@ -253,6 +255,25 @@ export const fileShape = {
   }),
   audit: group({
     retention: field(ttl, '90d'),
+  }),
+  // Risk checks at login, refresh and cookie use (core/risk). Each signal has an action: "off",
+  // "audit" (record suspicious_activity), "revoke" (also end the session) or "reauthenticate"
+  // (also end it and answer reauthentication_required). At login, "reauthenticate" is met by the
+  // password just given, so it records only, and "revoke" refuses the login.
+  risk: group({
+    enabled: field(boolean, true),
+    // A MaxMind DB file (GeoLite2/GeoIP2 City or Country). null: no geo data, no impossible travel.
+    geoDatabase: field(nullable(nonEmptyString), null),
+    // Faster than an airliner between two uses is impossible travel.
+    maxTravelSpeedKmh: field(integer(1, 1_000_000), 1000),
+    actions: group({
+      userAgentChanged: field(riskAction, 'reauthenticate'),
+      networkChanged: field(riskAction, 'audit'),
+      impossibleTravel: field(riskAction, 'reauthenticate'),
+      newDevice: field(riskAction, 'audit'),
+      // API.md: reuse always ends the family; "off" leaves out only the suspicious_activity event.
+      refreshTokenReused: field(oneOf(['revoke', 'off']), 'revoke'),
+    }),
   }),
   clients: field(clients, DEFAULT_CLIENTS), // given: replaces the defaults entirely
   resourceServers: field(resourceServers, []),

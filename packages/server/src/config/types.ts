@@ -4,6 +4,8 @@
 export type Strategy = 'session' | 'jwt' | 'hybrid';
 export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** What a risk signal does (see core/risk/risk-engine.ts): nothing, record it, or end the session. */
+export type RiskAction = 'off' | 'audit' | 'revoke' | 'reauthenticate';
 
 export interface ClientConfig {
   readonly id: string;
@@ -84,6 +86,20 @@ export interface LatchkeyConfig {
   };
   readonly audit: {
     readonly retention: number;
+  };
+  readonly risk: {
+    readonly enabled: boolean;
+    /** Path of a MaxMind DB file (GeoLite2/GeoIP2 City or Country); `null`: no geo data. */
+    readonly geoDatabase: string | null;
+    readonly maxTravelSpeedKmh: number;
+    readonly actions: {
+      readonly userAgentChanged: RiskAction;
+      readonly networkChanged: RiskAction;
+      readonly impossibleTravel: RiskAction;
+      readonly newDevice: RiskAction;
+      /** Reuse always ends the family (API.md); `off` only leaves out the suspicious_activity event. */
+      readonly refreshTokenReused: 'revoke' | 'off';
+    };
   };
   readonly clients: readonly ClientConfig[];
   readonly resourceServers: readonly ResourceServerConfig[];

@@ -55,13 +55,14 @@ export class AccessTokens {
   private readonly verified = new Map<string, AccessTokenClaims>();
   private readonly cacheSize: number;
   private readonly audiences: string[];
-  private readonly tokenClients: Set<string>;
+  /** Access-token lifetime (s) of each client that gets access tokens. */
+  private readonly tokenClients: Map<string, number>;
 
   constructor(private readonly deps: AccessTokenDeps) {
     this.cacheSize = deps.cacheSize ?? 10_000;
     this.audiences = [...new Set(deps.clients.map((c) => c.audience))];
-    this.tokenClients = new Set(
-      deps.clients.filter((c) => c.strategy !== 'session').map((c) => c.id),
+    this.tokenClients = new Map(
+      deps.clients.filter((c) => c.strategy !== 'session').map((c) => [c.id, c.accessTtl]),
     );
   }
 
@@ -123,7 +124,9 @@ export class AccessTokens {
       return null;
     }
     const claims = parseClaims(payload);
-    if (!claims || !this.tokenClients.has(claims.client_id)) return null;
+    const accessTtl = claims ? this.tokenClients.get(claims.client_id) : undefined;
+    if (!claims || accessTtl === undefined) return null;
+    if (!hasIssuableTimes(claims, accessTtl, this.deps.clock.now() / 1000)) return null;
     this.remember(token, claims);
     return claims;
   }
@@ -147,6 +150,21 @@ function isCanonicalBase64url(token: string): boolean {
   return token
     .split('.')
     .every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment);
+}
+
+/**
+ * Times Latchkey itself issues: whole seconds, a lifetime no longer than the client's, an `iat`
+ * no later than the next whole second (a moved epoch) plus leeway. Only a key holder could sign
+ * anything else, but such a token would outlive the revocation bounds computed from its `exp`,
+ * or with a future `iat` survive the user's epoch.
+ */
+function hasIssuableTimes(claims: AccessTokenClaims, accessTtl: number, nowSeconds: number) {
+  return (
+    Number.isSafeInteger(claims.iat) &&
+    Number.isSafeInteger(claims.exp) &&
+    claims.exp - claims.iat <= accessTtl &&
+    claims.iat <= Math.floor(nowSeconds) + 1 + CLOCK_LEEWAY_SECONDS
+  );
 }
 
 function parseClaims(payload: JWTPayload): AccessTokenClaims | null {

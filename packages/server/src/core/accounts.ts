@@ -150,6 +150,12 @@ export class AccountService {
     this.deps.users.forget(userId);
   }
 
+  /** "This wasn't me": the next login may only change the password (cleared by a new one). */
+  async requirePasswordChange(userId: string): Promise<void> {
+    await this.deps.store.requirePasswordChange(userId);
+    this.deps.users.forget(userId);
+  }
+
   async setStatus(userId: string, status: User['status'], epoch: number | null): Promise<void> {
     await this.deps.store.setStatus(userId, status, epoch);
     this.deps.users.forget(userId);

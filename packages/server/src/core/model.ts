@@ -14,6 +14,11 @@ export interface User {
    */
   readonly epoch: number;
   readonly createdAt: number;
+  /**
+   * Set by "this wasn't me" (a session report): logins made while it is set may do nothing but
+   * change the password, which clears it.
+   */
+  readonly passwordChangeRequired: boolean;
 }
 
 export interface UserWithPassword extends User {
@@ -31,7 +36,8 @@ export type RevokeReason =
   | 'session_limit'
   | 'expired'
   | 'token_revoked'
-  | 'reported';
+  | 'reported'
+  | 'suspicious_activity';
 
 export interface Session {
   readonly id: string;

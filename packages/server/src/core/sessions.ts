@@ -13,6 +13,7 @@ import {
 } from './random.js';
 import type { RevocationState } from './revocation-state.js';
 import type { Revoker } from './revoker.js';
+import type { RiskEngine } from './risk/risk-engine.js';
 import type { SessionCache } from '../ports/session-cache.js';
 
 export interface SessionServiceDeps {
@@ -21,6 +22,8 @@ export interface SessionServiceDeps {
   readonly revocations: RevocationState;
   /** Optional shared cache for cookie lookups (Redis). */
   readonly cache?: SessionCache | undefined;
+  /** Risk checks on every cookie use; none when absent. */
+  readonly risk?: RiskEngine | undefined;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly config: Pick<LatchkeyConfig, 'session' | 'tokens'>;
@@ -36,7 +39,11 @@ export type StartSessionResult = StartedSession | { readonly refused: 'session_l
 
 export type ResumeResult =
   | { readonly ok: true; readonly session: Session }
-  | { readonly ok: false; readonly reason: 'unknown' | 'expired' };
+  | {
+      readonly ok: false;
+      /** `reauthenticate`: a risk check ended the session and the user must log in again. */
+      readonly reason: 'unknown' | 'expired' | 'reauthenticate';
+    };
 
 /** A busy session writes its sliding idle expiry at most this often. */
 export const SLIDE_INTERVAL_MS = 60_000;
@@ -90,6 +97,7 @@ export class SessionService {
     await this.deps.store.createSession({
       ...session,
       secretHash: client.strategy === 'session' ? hashSecret(secret) : null,
+      passwordChangeRequired: user.passwordChangeRequired,
     });
     if (client.strategy === 'hybrid') {
       await this.deps.store.createRefreshToken({
@@ -127,10 +135,11 @@ export class SessionService {
   }
 
   /**
-   * The live cookie session for a cookie value. Idle expiry slides on use, written at most once a
-   * minute so a busy session is not a write per request.
+   * The live cookie session for a cookie value, used from `context`. Idle expiry slides on use,
+   * written at most once a minute so a busy session is not a write per request. Risk checks run on
+   * every use; one that ends the session makes this a failure.
    */
-  async resume(secret: string): Promise<ResumeResult> {
+  async resume(secret: string, context: RequestContext): Promise<ResumeResult> {
     if (!SESSION_SECRET_SHAPE.test(secret)) return { ok: false, reason: 'unknown' };
     const secretHash = hashSecret(secret);
     const { cache } = this.deps;
@@ -145,6 +154,14 @@ export class SessionService {
     if (!isSessionLive(session, now)) {
       await this.deps.revoker.revokeSessions([session.id], 'expired', { userId: session.userId });
       return { ok: false, reason: 'expired' };
+    }
+    if (this.deps.risk) {
+      // A cached session lacks its IP and user agent; the engine reads the stored one when needed.
+      const verdict = await this.deps.risk.assessSessionUse(session, context, {
+        complete: cached === undefined,
+      });
+      if (verdict === 'reauthenticate') return { ok: false, reason: 'reauthenticate' };
+      if (verdict === 'revoke') return { ok: false, reason: 'unknown' };
     }
     if (cache && cached === undefined) await cache.remember(secretHash, session, now);
     if (now - session.lastSeenAt < SLIDE_INTERVAL_MS) return { ok: true, session };
@@ -171,6 +188,11 @@ export class SessionService {
 
   async find(id: string): Promise<Session | null> {
     return this.deps.store.findSessionById(id);
+  }
+
+  /** Whether the session was started while its user's password change was pending. */
+  isPasswordChangeRequired(id: string): Promise<boolean> {
+    return this.deps.store.isSessionPasswordChangeRequired(id);
   }
 
   /** The idle-expiry extension a use of the session earns (refresh families and cookies alike). */

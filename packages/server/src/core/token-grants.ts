@@ -14,6 +14,7 @@ import {
   type RandomSource,
 } from './random.js';
 import type { Revoker } from './revoker.js';
+import type { RiskEngine } from './risk/risk-engine.js';
 import { openSuccessor, sealSuccessor } from './sealed-successor.js';
 import { isSessionLive, type SessionService } from './sessions.js';
 
@@ -23,7 +24,11 @@ export type GrantFailure =
   | 'invalid_grant'
   /** Answered as `invalid_grant`; told apart for metrics. The family is already revoked. */
   | 'refresh_token_reused'
-  | 'session_limit';
+  | 'session_limit'
+  /** A risk check refused the login (action `revoke`); no session or token was made. */
+  | 'login_refused'
+  /** A risk check ended the family (action `reauthenticate`): the user must log in again. */
+  | 'reauthentication_required';
 
 export type GrantResult =
   | {
@@ -31,6 +36,8 @@ export type GrantResult =
       readonly accessToken: IssuedAccessToken;
       readonly refreshToken?: string;
       readonly session?: Session;
+      /** The tokens come from a login made while a password change is pending. */
+      readonly passwordChangeRequired: boolean;
     }
   | { readonly ok: false; readonly error: GrantFailure }
   | { readonly ok: false; readonly error: 'rate_limited'; readonly retryAfterMs: number };
@@ -42,6 +49,7 @@ export interface TokenGrantDeps {
   readonly store: RefreshTokenStore & SessionStore;
   readonly revoker: Revoker;
   readonly audit: AuditLog;
+  readonly risk: RiskEngine;
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly clients: ReadonlyMap<string, ClientConfig>;
@@ -87,6 +95,16 @@ export class TokenGrants {
       return fail('invalid_grant');
     }
     const { user } = outcome;
+    if ((await this.deps.risk.assessLogin(user, client.id, context)) === 'refuse') {
+      await this.deps.audit.record('login_failed', {
+        userId: user.id,
+        clientId: client.id,
+        context,
+        detail: { reason: 'suspicious_activity' },
+      });
+      return fail('login_refused');
+    }
+    const { passwordChangeRequired } = user;
     if (client.strategy === 'jwt') {
       const accessToken = await this.deps.accessTokens.issue(user, client);
       await this.deps.audit.record('login_succeeded', {
@@ -94,7 +112,7 @@ export class TokenGrants {
         clientId: client.id,
         context,
       });
-      return { ok: true, accessToken };
+      return { ok: true, accessToken, passwordChangeRequired };
     }
     const started = await this.deps.sessions.start(user, client, context);
     if ('refused' in started) return fail('session_limit');
@@ -105,7 +123,13 @@ export class TokenGrants {
       clientId: client.id,
       context,
     });
-    return { ok: true, accessToken, refreshToken: started.secret, session: started.session };
+    return {
+      ok: true,
+      accessToken,
+      refreshToken: started.secret,
+      session: started.session,
+      passwordChangeRequired,
+    };
   }
 
   async refreshGrant(
@@ -141,6 +165,10 @@ export class TokenGrants {
 
     let refreshToken: string | null = null;
     if (record.rotatedAt === null) {
+      // Checked before rotating, so a refused refresh rotates nothing (the check ends the family).
+      const verdict = await this.deps.risk.assessSessionUse(session, context);
+      if (verdict === 'reauthenticate') return fail('reauthentication_required');
+      if (verdict === 'revoke') return fail('invalid_grant');
       const successor = generateRefreshToken(this.deps.random);
       const outcome = await this.deps.store.rotateRefreshToken({
         presentedHash,
@@ -171,6 +199,7 @@ export class TokenGrants {
         clientId: client.id,
         context,
       });
+      await this.deps.risk.recordRefreshTokenReuse(session, context, record.rotatedAt);
       return fail('refresh_token_reused');
     }
 
@@ -181,7 +210,10 @@ export class TokenGrants {
       clientId: client.id,
       context,
     });
-    return { ok: true, accessToken, refreshToken, session };
+    const passwordChangeRequired =
+      user.passwordChangeRequired &&
+      (await this.deps.sessions.isPasswordChangeRequired(session.id));
+    return { ok: true, accessToken, refreshToken, session, passwordChangeRequired };
   }
 
   /**

@@ -5,9 +5,10 @@ import type { FastifyRequest } from 'fastify';
 import type { ClientConfig, ResourceServerConfig, Strategy } from '../config/types.js';
 import type { AccessTokenClaims, AccessTokens } from '../core/access-tokens.js';
 import type { AccountService } from '../core/accounts.js';
-import { ProblemError, invalidBearerToken } from '../core/errors.js';
-import type { Session, User } from '../core/model.js';
+import { ProblemError, invalidBearerToken, type ProblemCode } from '../core/errors.js';
+import type { RequestContext, Session, User } from '../core/model.js';
 import type { SessionService } from '../core/sessions.js';
+import { requestContext } from './serialize.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface Principal {
@@ -22,6 +23,11 @@ export interface Principal {
   readonly claims?: AccessTokenClaims;
   /** Cookie requests: the session and its secret (the CSRF token is derived from it). */
   readonly cookieSession?: { readonly session: Session; readonly secret: string };
+  /**
+   * A login made while the user's password change was pending ("this wasn't me"): until the
+   * password changes, it may do little else (see route-table.ts).
+   */
+  readonly passwordChangeRequired: boolean;
 }
 
 const BEARER = /^Bearer +(\S+)\s*$/i;
@@ -37,6 +43,12 @@ export interface AuthenticatorDeps {
 /** A 401 that also tells the browser to drop its session cookie. */
 export class CookieRejected extends ProblemError {}
 
+const COOKIE_FAILURES = {
+  unknown: 'unauthenticated',
+  expired: 'session_expired',
+  reauthenticate: 'reauthentication_required',
+} as const satisfies Record<string, ProblemCode>;
+
 export class Authenticator {
   constructor(private readonly deps: AuthenticatorDeps) {}
 
@@ -45,17 +57,13 @@ export class Authenticator {
     const header = request.headers.authorization;
     if (header !== undefined) return this.authenticateBearer(header);
     const secret = this.deps.cookie.read(request);
-    if (secret !== undefined) return this.authenticateCookie(secret);
+    if (secret !== undefined) return this.authenticateCookie(secret, requestContext(request));
     throw new ProblemError('unauthenticated', undefined, { 'www-authenticate': 'Bearer' });
   }
 
-  private async authenticateCookie(secret: string): Promise<Principal> {
-    const resumed = await this.deps.sessions.resume(secret);
-    if (!resumed.ok) {
-      throw new CookieRejected(
-        resumed.reason === 'expired' ? 'session_expired' : 'unauthenticated',
-      );
-    }
+  private async authenticateCookie(secret: string, context: RequestContext): Promise<Principal> {
+    const resumed = await this.deps.sessions.resume(secret, context);
+    if (!resumed.ok) throw new CookieRejected(COOKIE_FAILURES[resumed.reason]);
     const { session } = resumed;
     const user = await this.deps.accounts.findUser(session.userId);
     if (!user || user.status !== 'active') throw new CookieRejected('unauthenticated');
@@ -67,7 +75,19 @@ export class Authenticator {
       expiresAt: Math.min(session.idleExpiresAt, session.expiresAt),
       via: 'cookie',
       cookieSession: { session, secret },
+      passwordChangeRequired: await this.isPasswordChangeRequired(user, session.id),
     };
+  }
+
+  /**
+   * Whether this credential came from a login made while the user's password change was pending.
+   * Read only for flagged users. A stateless token (no session) of a flagged user always did: the
+   * report that set the flag moved the user's epoch, ending every older one.
+   */
+  private async isPasswordChangeRequired(user: User, sessionId: string | null): Promise<boolean> {
+    if (!user.passwordChangeRequired) return false;
+    if (sessionId === null) return true;
+    return this.deps.sessions.isPasswordChangeRequired(sessionId);
   }
 
   private async authenticateBearer(header: string): Promise<Principal> {
@@ -89,6 +109,7 @@ export class Authenticator {
       expiresAt: claims.exp * 1000,
       via: 'bearer',
       claims,
+      passwordChangeRequired: await this.isPasswordChangeRequired(user, claims.sid ?? null),
     };
   }
 }

@@ -1,5 +1,6 @@
 // Latchkey's whole HTTP surface in one table: every route with who may call it, its cross-site
 // rule, its abuse limit, its error shape and whether its responses carry credentials.
+import { ProblemError } from '../core/errors.js';
 import type { LatchkeyServices } from '../latchkey.js';
 import * as accounts from './handlers/accounts.js';
 import * as activity from './handlers/activity.js';
@@ -21,7 +22,7 @@ export function routeTable(
   const problem = 'problem' as const;
   const oauthShape = 'oauth' as const;
   // prettier-ignore
-  return [
+  const table: RouteSpec[] = [
     // method    url                                       auth               csrf      rate limit  errors      credentials
     { method: 'POST',   url: '/v1/accounts',                   auth: 'public',          csrf: 'login',  rateLimit: 'signup',  errors: problem,    credentials: false, handler: accounts.signUp(services) },
     { method: 'GET',    url: '/v1/me',                         auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: accounts.me() },
@@ -39,6 +40,7 @@ export function routeTable(
     { method: 'GET',    url: '/v1/sessions',                   auth: 'user',            csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.listSessions(services) },
     { method: 'DELETE', url: '/v1/sessions/:id',               auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeSession(services) },
     { method: 'DELETE', url: '/v1/sessions',                   auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.revokeAllSessions(services) },
+    { method: 'POST',   url: '/v1/me/sessions/:id/report',     auth: 'user',            csrf: 'cookie', rateLimit: 'default', errors: problem,    credentials: false, handler: sessions.reportSession(services) },
 
     { method: 'GET',    url: '/v1/admin/users',                auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listUsers(services) },
     { method: 'GET',    url: '/v1/admin/users/:id/sessions',   auth: 'admin',           csrf: 'none',   rateLimit: 'default', errors: problem,    credentials: false, handler: admin.listUserSessions(services) },
@@ -56,4 +58,34 @@ export function routeTable(
     { method: 'GET',    url: '/readyz',                        auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.readyz(services) },
     { method: 'GET',    url: '/metrics',                       auth: 'public',          csrf: 'none',   rateLimit: 'none',    errors: problem,    credentials: false, handler: discovery.metricsEndpoint(metrics) },
   ];
+  return table.map(limitWhilePasswordChangeRequired);
+}
+
+/**
+ * What a login made while a password change is pending ("this wasn't me") may call: see who it
+ * is, change the password, log out. Every other route that needs a user answers 403.
+ */
+export const OPEN_WHILE_PASSWORD_CHANGE_REQUIRED: ReadonlySet<string> = new Set([
+  'GET /v1/me',
+  'GET /v1/session',
+  'POST /v1/me/password',
+  'DELETE /v1/session',
+]);
+
+function limitWhilePasswordChangeRequired(spec: RouteSpec): RouteSpec {
+  if (spec.auth !== 'user' && spec.auth !== 'admin') return spec;
+  if (OPEN_WHILE_PASSWORD_CHANGE_REQUIRED.has(`${spec.method} ${spec.url}`)) return spec;
+  const { handler } = spec;
+  return {
+    ...spec,
+    handler: {
+      ...(handler.schema ? { schema: handler.schema } : {}),
+      async handle(ctx) {
+        if (ctx.principal?.passwordChangeRequired) {
+          throw new ProblemError('forbidden', 'password change required');
+        }
+        return handler.handle(ctx);
+      },
+    },
+  };
 }

@@ -2,8 +2,8 @@
 // core relies on, above all that refresh rotation is a compare-and-set.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Session, UserWithPassword } from '../core/model.js';
-import type { NewSession, Storage } from './storage.js';
+import type { Session } from '../core/model.js';
+import type { NewSession, NewUser, Storage } from './storage.js';
 
 export interface ConformanceOptions {
   /** A fresh, migrated, empty store. */
@@ -16,7 +16,7 @@ const T0 = Date.UTC(2026, 0, 1);
 let counter = 0;
 const unique = (prefix: string) => `${prefix}_${process.pid}_${Date.now()}_${++counter}`;
 
-function newUser(overrides: Partial<UserWithPassword> = {}): UserWithPassword {
+function newUser(overrides: Partial<NewUser> = {}): NewUser {
   const id = unique('usr');
   return {
     id,
@@ -205,6 +205,79 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         await store.replaceSessionSecret(session.id, fresh);
         assert.equal(await store.findSessionBySecretHash(session.secretHash!), null);
         assert.equal((await store.findSessionBySecretHash(fresh))?.id, session.id);
+      });
+
+      it('remembers the latest context of a live session, never of a revoked one', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const session = newSession(user.id, { ip: '192.0.2.1', userAgent: 'first' });
+        await store.createSession(session);
+        await store.updateSessionContext(session.id, '198.51.100.7', 'second');
+        const moved = await store.findSessionById(session.id);
+        assert.equal(moved?.ip, '198.51.100.7');
+        assert.equal(moved?.userAgent, 'second');
+        assert.equal(moved?.lastSeenAt, session.lastSeenAt);
+        await store.revokeSessions([session.id], T0 + 1, 'logout');
+        await store.updateSessionContext(session.id, '203.0.113.9', 'third');
+        assert.equal((await store.findSessionById(session.id))?.ip, '198.51.100.7');
+      });
+    });
+
+    describe('pending password changes', () => {
+      it('flags a user, marks sessions started meanwhile, and a new password clears both', async () => {
+        const user = newUser();
+        const created = await store.createUser(user);
+        assert.equal(created?.passwordChangeRequired, false);
+        assert.equal((await store.findUserById(user.id))?.passwordChangeRequired, false);
+        const before = newSession(user.id);
+        await store.createSession(before);
+        await store.requirePasswordChange(user.id);
+        assert.equal((await store.findUserById(user.id))?.passwordChangeRequired, true);
+        assert.equal((await store.findUserByEmail(user.email))?.passwordChangeRequired, true);
+        const during = newSession(user.id, { passwordChangeRequired: true });
+        await store.createSession(during);
+        assert.equal(await store.isSessionPasswordChangeRequired(before.id), false);
+        assert.equal(await store.isSessionPasswordChangeRequired(during.id), true);
+        assert.equal(await store.isSessionPasswordChangeRequired('ses_unknown'), false);
+
+        await store.updatePassword(user.id, 'new-hash', 7);
+        const changed = await store.findUserWithPassword(user.id);
+        assert.equal(changed?.passwordChangeRequired, false);
+        assert.equal(changed?.passwordHash, 'new-hash');
+        assert.equal(await store.isSessionPasswordChangeRequired(during.id), false);
+      });
+
+      it('creates a user with the flag already set when asked', async () => {
+        const user = newUser({ passwordChangeRequired: true });
+        assert.equal((await store.createUser(user))?.passwordChangeRequired, true);
+        assert.equal((await store.findUserById(user.id))?.passwordChangeRequired, true);
+      });
+    });
+
+    describe('known devices', () => {
+      it('tells a known device from a new one, and a user with none yet', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        assert.deepEqual(await store.findKnownDevice(user.id, 'laptop'), {
+          known: false,
+          anyKnown: false,
+        });
+        await store.rememberDevice(user.id, 'laptop', T0);
+        await store.rememberDevice(user.id, 'laptop', T0 + 1_000);
+        assert.deepEqual(await store.findKnownDevice(user.id, 'laptop'), {
+          known: true,
+          anyKnown: true,
+        });
+        assert.deepEqual(await store.findKnownDevice(user.id, 'phone'), {
+          known: false,
+          anyKnown: true,
+        });
+        const other = newUser();
+        await store.createUser(other);
+        assert.deepEqual(await store.findKnownDevice(other.id, 'laptop'), {
+          known: false,
+          anyKnown: false,
+        });
       });
     });
 

@@ -21,15 +21,26 @@ export interface Page<T> {
   readonly nextCursor: string | null;
 }
 
+/** A user to create; a new account has no pending password change unless it says so. */
+export type NewUser = Omit<UserWithPassword, 'passwordChangeRequired'> & {
+  readonly passwordChangeRequired?: boolean;
+};
+
 export interface UserStore {
   /** Returns `null` when the (normalised) email is taken. */
-  createUser(user: UserWithPassword): Promise<User | null>;
+  createUser(user: NewUser): Promise<User | null>;
   findUserById(id: string): Promise<User | null>;
   findUserByEmail(email: string): Promise<UserWithPassword | null>;
   findUserWithPassword(id: string): Promise<UserWithPassword | null>;
   /** Users in ID (creation) order, after `cursor` (an ID). */
   listUsers(query: { email?: string; limit: number; after?: string }): Promise<readonly User[]>;
+  /**
+   * Stores a new password hash with the new epoch. A new password also ends a pending password
+   * change: the user's flag and the marks of its sessions are cleared.
+   */
   updatePassword(userId: string, passwordHash: string, epoch: number): Promise<void>;
+  /** Flags the user: sessions and tokens of the next logins are limited to changing the password. */
+  requirePasswordChange(userId: string): Promise<void>;
   setStatus(userId: string, status: UserStatus, epoch: number | null): Promise<void>;
   /** Moves the epoch forward only; never back. */
   advanceEpoch(userId: string, epoch: number): Promise<void>;
@@ -38,6 +49,8 @@ export interface UserStore {
 export interface NewSession extends Omit<Session, 'revokedAt'> {
   /** SHA-256 of the cookie value for cookie sessions; `null` for refresh families. */
   readonly secretHash: string | null;
+  /** A login while the user's password change was pending: the session may only change it. */
+  readonly passwordChangeRequired?: boolean;
 }
 
 export interface SessionStore {
@@ -47,6 +60,13 @@ export interface SessionStore {
   /** Active (not revoked, not expired at `now`) sessions of a user, newest first. */
   listActiveSessions(userId: string, now: number): Promise<readonly Session[]>;
   touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>;
+  /**
+   * Remembers where a live session was last used from (risk checks compare the next use with it),
+   * so one change of network or browser is reported once, not on every request after it.
+   */
+  updateSessionContext(id: string, ip: string | null, userAgent: string | null): Promise<void>;
+  /** Whether the session was started while its user's password change was pending. */
+  isSessionPasswordChangeRequired(id: string): Promise<boolean>;
   /**
    * Marks sessions revoked and deletes their refresh tokens. Returns the IDs that were active and
    * are now revoked (already revoked ones are not returned), so callers log each revocation once.
@@ -108,6 +128,17 @@ export interface AuditStore {
   pruneAudit(before: number): Promise<number>;
 }
 
+/** Devices (user-agent family and network, as an opaque fingerprint) users have logged in from. */
+export interface KnownDeviceStore {
+  /** Whether the user logged in from this device before, and whether from any device at all. */
+  findKnownDevice(
+    userId: string,
+    fingerprint: string,
+  ): Promise<{ readonly known: boolean; readonly anyKnown: boolean }>;
+  /** Adds the device, or moves its last sighting to `now`. */
+  rememberDevice(userId: string, fingerprint: string, now: number): Promise<void>;
+}
+
 export interface KeyStore {
   listSigningKeys(): Promise<readonly SigningKeyRecord[]>;
   /** Inserts the new key and retires the current one in one transaction. */
@@ -123,6 +154,7 @@ export interface Storage
     RefreshTokenStore,
     RevocationLog,
     AuditStore,
+    KnownDeviceStore,
     KeyStore {
   /** Resolves when the backing store answers; rejects otherwise (readiness). */
   ping(): Promise<void>;

@@ -141,6 +141,17 @@ function buildMigrations(dialect: SqlDialectName): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_password_change_sessions': {
+      async up(db: Kysely<unknown>) {
+        // Sessions started while the user's password change was pending: limited to changing it.
+        // A mark on the session, not a time on the user, so the reporter's own session (older than
+        // the report) stays free even when both fall in the same millisecond.
+        await db.schema
+          .alterTable('sessions')
+          .addColumn('password_change_required', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }
 

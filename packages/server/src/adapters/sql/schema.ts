@@ -28,6 +28,7 @@ export interface SessionsTable {
   user_agent: string | null;
   revoked_at: number | null;
   revoke_reason: string | null;
+  password_change_required: Generated<number>;
 }
 
 export interface RefreshTokensTable {

@@ -16,7 +16,7 @@ import type {
   UserStatus,
   UserWithPassword,
 } from '../../core/model.js';
-import type { NewSession, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
+import type { NewSession, NewUser, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
 import type { Database, SessionsTable, UsersTable } from './schema.js';
 import { SqlThrottleStore } from './sql-throttle-store.js';
 
@@ -27,6 +27,7 @@ const toUser = (row: Selectable<UsersTable>): User => ({
   status: row.status as UserStatus,
   epoch: Number(row.epoch),
   createdAt: Number(row.created_at),
+  passwordChangeRequired: Number(row.password_change_required) !== 0,
 });
 
 const toUserWithPassword = (row: Selectable<UsersTable>): UserWithPassword => ({
@@ -94,7 +95,7 @@ export class SqlStorage implements Storage {
 
   // --- users ---------------------------------------------------------------------------------
 
-  async createUser(user: UserWithPassword): Promise<User | null> {
+  async createUser(user: NewUser): Promise<User | null> {
     const inserted = await this.db
       .insertInto('users')
       .values({
@@ -106,13 +107,14 @@ export class SqlStorage implements Storage {
         epoch: user.epoch,
         created_at: user.createdAt,
         updated_at: user.createdAt,
+        password_change_required: user.passwordChangeRequired ? 1 : 0,
       })
       .onConflict((oc) => oc.column('email').doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted) return null;
     const { passwordHash: _secret, ...created } = user;
-    return created;
+    return { ...created, passwordChangeRequired: user.passwordChangeRequired ?? false };
   }
 
   async findUserById(id: string): Promise<User | null> {
@@ -154,9 +156,25 @@ export class SqlStorage implements Storage {
   }
 
   async updatePassword(userId: string, passwordHash: string, epoch: number): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, epoch, password_change_required: 0 })
+        .where('id', '=', userId)
+        .execute();
+      await trx
+        .updateTable('sessions')
+        .set({ password_change_required: 0 })
+        .where('user_id', '=', userId)
+        .where('password_change_required', '<>', 0)
+        .execute();
+    });
+  }
+
+  async requirePasswordChange(userId: string): Promise<void> {
     await this.db
       .updateTable('users')
-      .set({ password_hash: passwordHash, epoch })
+      .set({ password_change_required: 1 })
       .where('id', '=', userId)
       .execute();
   }
@@ -197,6 +215,7 @@ export class SqlStorage implements Storage {
         user_agent: session.userAgent,
         revoked_at: null,
         revoke_reason: null,
+        password_change_required: session.passwordChangeRequired ? 1 : 0,
       })
       .execute();
   }
@@ -240,6 +259,28 @@ export class SqlStorage implements Storage {
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .execute();
+  }
+
+  async updateSessionContext(
+    id: string,
+    ip: string | null,
+    userAgent: string | null,
+  ): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ ip, user_agent: userAgent })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async isSessionPasswordChangeRequired(id: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select('password_change_required')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row !== undefined && Number(row.password_change_required) !== 0;
   }
 
   async revokeSessions(
@@ -465,6 +506,31 @@ export class SqlStorage implements Storage {
       .where('at', '<', before)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  // --- known devices -----------------------------------------------------------------------
+
+  async findKnownDevice(
+    userId: string,
+    fingerprint: string,
+  ): Promise<{ known: boolean; anyKnown: boolean }> {
+    // This device first, then any other: one row answers both questions.
+    const row = await this.db
+      .selectFrom('known_devices')
+      .select('fingerprint')
+      .where('user_id', '=', userId)
+      .orderBy((eb) => eb.case().when('fingerprint', '=', fingerprint).then(0).else(1).end())
+      .limit(1)
+      .executeTakeFirst();
+    return { known: row?.fingerprint === fingerprint, anyKnown: row !== undefined };
+  }
+
+  async rememberDevice(userId: string, fingerprint: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('known_devices')
+      .values({ user_id: userId, fingerprint, first_seen_at: now, last_seen_at: now })
+      .onConflict((oc) => oc.columns(['user_id', 'fingerprint']).doUpdateSet({ last_seen_at: now }))
+      .execute();
   }
 
   // --- signing keys --------------------------------------------------------------------------

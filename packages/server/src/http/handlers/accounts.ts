@@ -50,6 +50,7 @@ export function me(): RouteHandler {
           clientId: principal.clientId,
           ...(principal.sessionId !== null ? { sessionId: principal.sessionId } : {}),
           expiresAt: isoTime(principal.expiresAt),
+          ...(principal.passwordChangeRequired ? { passwordChangeRequired: true } : {}),
         },
       });
     },

@@ -16,16 +16,23 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-function sessionBody(user: User, session: Session, secret: string) {
+function sessionBody(
+  user: User,
+  session: Session,
+  secret: string,
+  passwordChangeRequired: boolean,
+) {
   return {
     user: serializeUser(user),
     session: serializeSession(session, session.id),
     csrfToken: deriveCsrfToken(secret),
+    // Only when true: this session may do nothing but change the password (API.md report).
+    ...(passwordChangeRequired ? { passwordChangeRequired: true } : {}),
   };
 }
 
 export function login(
-  services: Pick<LatchkeyServices, 'accounts' | 'sessions' | 'audit' | 'clients'>,
+  services: Pick<LatchkeyServices, 'accounts' | 'sessions' | 'audit' | 'clients' | 'risk'>,
 ): RouteHandler {
   return {
     schema: { body: LoginBody },
@@ -50,6 +57,15 @@ export function login(
         });
         throw new ProblemError('invalid_credentials');
       }
+      if ((await services.risk.assessLogin(outcome.user, client.id, context)) === 'refuse') {
+        await services.audit.record('login_failed', {
+          userId: outcome.user.id,
+          clientId: client.id,
+          context,
+          detail: { reason: 'suspicious_activity' },
+        });
+        throw new ProblemError('forbidden', 'login refused: suspicious activity');
+      }
       const started = await services.sessions.start(outcome.user, client, context);
       if ('refused' in started) {
         throw new ProblemError('forbidden', 'the account has reached its session limit');
@@ -61,7 +77,12 @@ export function login(
         context,
       });
       cookie.set(reply, started.secret, started.session.expiresAt);
-      return sessionBody(outcome.user, started.session, started.secret);
+      return sessionBody(
+        outcome.user,
+        started.session,
+        started.secret,
+        outcome.user.passwordChangeRequired,
+      );
     },
   };
 }
@@ -85,6 +106,7 @@ export function current(services: Pick<LatchkeyServices, 'sessions'>): RouteHand
         principal.user,
         stored ? { ...stored, ...session, ip: stored.ip, userAgent: stored.userAgent } : session,
         secret,
+        principal.passwordChangeRequired,
       );
     },
   };

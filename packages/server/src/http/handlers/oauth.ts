@@ -37,6 +37,8 @@ function tokenResponse(result: Extract<GrantResult, { ok: true }>) {
     expires_in: result.accessToken.expiresIn,
     ...(result.refreshToken !== undefined ? { refresh_token: result.refreshToken } : {}),
     ...(result.session !== undefined ? { session_id: result.session.id } : {}),
+    // Only when true: these tokens may do nothing but change the password (API.md report).
+    ...(result.passwordChangeRequired ? { password_change_required: true } : {}),
   };
 }
 
@@ -53,6 +55,12 @@ function grantError(result: Extract<GrantResult, { ok: false }>): OAuthError | P
     case 'invalid_grant':
     case 'refresh_token_reused':
       return new OAuthError('invalid_grant');
+    case 'login_refused':
+      return new OAuthError('invalid_grant', 'login refused: suspicious activity');
+    // RFC 6749 has no code for this: `invalid_grant` makes any client log in again, and the
+    // description carries Latchkey's code for clients that tell it apart.
+    case 'reauthentication_required':
+      return new OAuthError('invalid_grant', 'reauthentication_required');
   }
 }
 

@@ -67,3 +67,54 @@ export function revokeAllSessions(
     },
   };
 }
+
+/**
+ * "This wasn't me" (API.md): ends the reported session and every other one but the caller's, and
+ * every stateless token (the epoch moves, as for "log out everywhere"); records the report; and
+ * flags the account so the next login may do nothing but change the password.
+ */
+export function reportSession(
+  services: Pick<LatchkeyServices, 'sessions' | 'revoker' | 'accounts' | 'audit'>,
+): RouteHandler {
+  return {
+    schema: { params: SessionParams },
+    async handle(ctx) {
+      const principal = requirePrincipal(ctx);
+      const { id } = ctx.request.params as Static<typeof SessionParams>;
+      const reported = await services.sessions.find(id);
+      // Someone else's session and an unknown one answer alike. An own session that has already
+      // ended can still be reported: the report and the password change still matter.
+      if (!reported || reported.userId !== principal.user.id) {
+        throw new ProblemError('not_found', 'no such session');
+      }
+      if (id === principal.sessionId) {
+        throw new ProblemError('validation_failed', 'the current session cannot be reported');
+      }
+      const context = requestContext(ctx.request);
+      // The flag first: a login racing this report is already limited.
+      await services.accounts.requirePasswordChange(principal.user.id);
+      const others = (await services.sessions.list(principal.user.id))
+        .map((s) => s.id)
+        .filter((other) => other !== principal.sessionId && other !== id);
+      const ended = await services.revoker.revokeSessions([id, ...others], 'reported', {
+        userId: principal.user.id,
+        context,
+      });
+      await services.revoker.moveUserEpoch(principal.user.id);
+      await services.audit.record('suspicious_activity', {
+        userId: principal.user.id,
+        sessionId: id,
+        clientId: reported.clientId,
+        context,
+        detail: {
+          signal: 'user_report',
+          action: 'revoke',
+          reportedBy: principal.sessionId,
+          sessionsEnded: ended.length,
+          passwordChangeRequired: true,
+        },
+      });
+      return ctx.reply.code(204).send();
+    },
+  };
+}
