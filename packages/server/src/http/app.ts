@@ -81,6 +81,12 @@ export function buildHttpApp(
     // X-Forwarded-For is believed only through hops from configured proxies: on a direct
     // connection a spoofed header changes nothing.
     trustProxy: services.config.trustProxy === false ? false : [...services.config.trustProxy],
+    // Malformed URLs (a bad `%` escape, an over-long parameter) get Latchkey's own answers, not
+    // Fastify's defaults.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(SECURITY_HEADERS);
+      void handleError(error, request, reply);
+    },
     ajv: {
       customOptions: {
         // Unknown fields are an error (API.md), not something to strip silently.
@@ -128,6 +134,15 @@ export function buildHttpApp(
   app.addHook('onClose', (_instance, done) => {
     stopCountingRevocations();
     done();
+  });
+  // No stored text can hold NUL (PostgreSQL refuses it outright) and no legitimate input needs
+  // it: refuse it once, at the edge, wherever it appears.
+  app.addHook('preValidation', (request, _reply, done) => {
+    done(
+      containsNul(request.params) || containsNul(request.query) || containsNul(request.body)
+        ? new ProblemError('validation_failed', 'NUL characters are not allowed')
+        : undefined,
+    );
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
@@ -211,6 +226,14 @@ export function buildHttpApp(
   });
   for (const spec of table.filter((s) => s.errors !== 'oauth')) register(app, spec);
   return app;
+}
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value === null || typeof value !== 'object' || depth > 32) return false;
+  return Object.entries(value).some(
+    ([key, inner]) => key.includes('\u0000') || containsNul(inner, depth + 1),
+  );
 }
 
 /** RFC 6749 section 3.2: a parameter may not be repeated. */

@@ -31,7 +31,10 @@ export function decodeCursor<T extends 'string' | 'number'>(
   } catch {
     value = undefined;
   }
-  const ok = kind === 'string' ? typeof value === 'string' : Number.isSafeInteger(value);
+  const ok =
+    kind === 'string'
+      ? typeof value === 'string' && !value.includes('\u0000')
+      : Number.isSafeInteger(value);
   if (!ok) throw new ProblemError('validation_failed', 'cursor is not valid');
   return value as T extends 'string' ? string : number;
 }

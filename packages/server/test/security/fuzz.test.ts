@@ -22,7 +22,6 @@ import { routeTable } from '../../src/http/route-table.js';
 import type { RouteSpec } from '../../src/http/route-types.js';
 import {
   PASSWORD,
-  TEST_STORAGE,
   json,
   passwordGrant,
   signUp,
@@ -682,20 +681,6 @@ const paramArbitrary: fc.Arbitrary<string> = fc
 
 // ---------------------------------------------------------------------------------------------
 
-// PostgreSQL text cannot hold a NUL character, and Latchkey passes NUL-carrying emails, IDs and
-// cursors to it: a 500 (see the todo test at the end). Until that is fixed, requests carrying a
-// NUL in any form are left out of the properties on PostgreSQL; remove this with the fix.
-const NUL_FORMS = /\\u0000|%00/i;
-function carriesNul(request: FuzzRequest): boolean {
-  const { body, ...rest } = request;
-  if (NUL_FORMS.test(JSON.stringify(rest))) return true;
-  if (!body) return false;
-  return typeof body.payload === 'string'
-    ? NUL_FORMS.test(JSON.stringify(body.payload))
-    : body.payload.includes(0);
-}
-const skipsNul = TEST_STORAGE === 'postgres';
-
 describe('fuzzing every route of the route table', () => {
   let server: TestServer;
   let routes: RouteSpec[];
@@ -1086,7 +1071,7 @@ describe('fuzzing every route of the route table', () => {
                 payload,
               },
             };
-            if (!(skipsNul && carriesNul(request))) await send(request);
+            await send(request);
           }
         }
       }
@@ -1128,7 +1113,6 @@ describe('fuzzing every route of the route table', () => {
     async () => {
       await fc.assert(
         fc.asyncProperty(requestArbitrary({}), async (request) => {
-          fc.pre(!(skipsNul && carriesNul(request)));
           await send(request);
         }),
         { numRuns: 300 },
@@ -1150,7 +1134,6 @@ describe('fuzzing every route of the route table', () => {
             params: fc.constant([marker('victimId'), marker('victimSessionId')]),
           }),
           async (request) => {
-            fc.pre(!(skipsNul && carriesNul(request)));
             await send(request);
           },
         ),
@@ -1181,7 +1164,6 @@ describe('fuzzing every route of the route table', () => {
               }),
           }),
           async (request) => {
-            fc.pre(!(skipsNul && carriesNul(request)));
             await send(request);
           },
         ),
@@ -1200,7 +1182,6 @@ describe('fuzzing every route of the route table', () => {
           method: fc.constant(null),
         }),
         async (request) => {
-          fc.pre(!(skipsNul && carriesNul(request)));
           await send(request);
         },
       ),
@@ -1262,7 +1243,6 @@ describe('fuzzing every route of the route table', () => {
               ),
           }),
           async (request) => {
-            fc.pre(!(skipsNul && carriesNul(request)));
             await send(request);
           },
         ),
@@ -1288,95 +1268,65 @@ describe('fuzzing every route of the route table', () => {
     }
   });
 
-  // Fastify answers these before any Latchkey code runs (its `onBadUrl` and `onMaxParamLength`
-  // defaults), with its own JSON body and without the onRequest hook's nosniff header.
-  // Fix (src/http/app.ts): pass Fastify the `frameworkErrors` option, e.g.
-  //   frameworkErrors: (error, request, reply) => {
-  //     void reply.header('x-content-type-options', 'nosniff');
-  //     return handleError(error, request, reply);
-  //   },
-  // and map FST_ERR_BAD_URL to validation_failed and FST_ERR_MAX_PARAM_LENGTH to not_found in
-  // FRAMEWORK_ERRORS (src/http/errors.ts).
-  const FRAMEWORK_TODO =
-    'Fastify answers bad URLs itself (no problem+json, no nosniff): pass frameworkErrors in src/http/app.ts';
+  // Fastify would answer these itself (its bad-URL and parameter-length defaults); the app's
+  // frameworkErrors hands them to the one error mapper.
+  it('answers a malformed percent-encoding in a path parameter with problem+json', async () => {
+    for (const url of ['/v1/sessions/%zz', '/v1/sessions/%', '/v1/admin/users/%E0%A4%A/ban']) {
+      const method = url.endsWith('/ban') ? 'POST' : 'DELETE';
+      const response = await server.app.inject({ method, url });
+      assert.equal(response.statusCode, 400, url);
+      assert.match(String(response.headers['content-type']), /^application\/problem\+json/, url);
+      assert.equal(json(response)['code'], 'validation_failed', url);
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+    }
+  });
 
-  it(
-    'answers a malformed percent-encoding in a path parameter with problem+json',
-    { todo: FRAMEWORK_TODO },
-    async () => {
-      for (const url of ['/v1/sessions/%zz', '/v1/sessions/%', '/v1/admin/users/%E0%A4%A/ban']) {
-        const method = url.endsWith('/ban') ? 'POST' : 'DELETE';
-        const response = await server.app.inject({ method, url });
-        assert.equal(response.statusCode, 400, url);
-        assert.match(String(response.headers['content-type']), /^application\/problem\+json/, url);
-        assert.equal(json(response)['code'], 'validation_failed', url);
-        assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
-      }
-    },
-  );
+  it('answers an over-long path parameter with problem+json', async () => {
+    const response = await server.app.inject({
+      method: 'DELETE',
+      url: `/v1/sessions/${'a'.repeat(101)}`,
+    });
+    assert.ok(response.statusCode >= 400 && response.statusCode < 500, response.body);
+    assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(response.headers['x-content-type-options'], 'nosniff');
+  });
 
-  it(
-    'answers an over-long path parameter with problem+json',
-    { todo: FRAMEWORK_TODO },
-    async () => {
+  // No stored text can hold NUL (PostgreSQL refuses it): the edge refuses it everywhere.
+  it('answers NUL characters in emails, IDs and cursors without a 5xx', async () => {
+    const values = await liveValues();
+    const asAdmin = { authorization: `Bearer ${values.adminBearer}` };
+    const nulCursor = Buffer.from(JSON.stringify('a\u0000')).toString('base64url');
+    const cases: [
+      string,
+      string,
+      Record<string, string> | undefined,
+      Record<string, string>,
+      number,
+    ][] = [
+      ['POST', '/v1/session', { email: 'a\u0000@example.test', password: 'x' }, {}, 400],
+      ['POST', '/v1/session', { email: `${holder.email}\u0000`, password: PASSWORD }, {}, 400],
+      [
+        'POST',
+        '/v1/token',
+        { grant_type: 'password', username: 'a\u0000b', password: 'x', client_id: 'api' },
+        {},
+        400,
+      ],
+      ['DELETE', '/v1/admin/sessions/a%00b', undefined, asAdmin, 400],
+      ['GET', '/v1/admin/users/a%00b/sessions', undefined, asAdmin, 400],
+      ['POST', '/v1/admin/users/a%00b/ban', undefined, asAdmin, 400],
+      ['POST', '/v1/admin/users/a%00b/unban', undefined, asAdmin, 400],
+      ['GET', '/v1/admin/audit?userId=a%00b', undefined, asAdmin, 400],
+      ['GET', `/v1/admin/users?cursor=${nulCursor}`, undefined, asAdmin, 400],
+    ];
+    for (const [method, url, payload, headers, expected] of cases) {
       const response = await server.app.inject({
-        method: 'DELETE',
-        url: `/v1/sessions/${'a'.repeat(101)}`,
+        method: method as 'GET',
+        url,
+        headers,
+        ...(payload ? { payload } : {}),
       });
-      assert.ok(response.statusCode >= 400 && response.statusCode < 500, response.body);
-      assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-      assert.equal(response.headers['x-content-type-options'], 'nosniff');
-    },
-  );
-
-  const NUL_TODO =
-    'PostgreSQL refuses text with NUL: a 500 (fix in the SQL adapter, see the comment above)';
-
-  // On PostgreSQL each of these is a 500 ("invalid byte sequence for encoding UTF8: 0x00"): the
-  // value reaches a text parameter of a query. Two need no credentials at all (both logins).
-  // Fix (src/adapters/sql): a lookup by a key containing NUL finds nothing (return null or []
-  // before querying, since no stored text can contain one), and throttle keys (the email) are
-  // hashed before they are stored; or refuse NUL at the HTTP edge (emails are already invalid
-  // with control characters, IDs and cursors could be checked against their shapes).
-  it(
-    'answers NUL characters in emails, IDs and cursors without a 5xx',
-    { todo: skipsNul ? NUL_TODO : false },
-    async () => {
-      const values = await liveValues();
-      const asAdmin = { authorization: `Bearer ${values.adminBearer}` };
-      const nulCursor = Buffer.from(JSON.stringify('a\u0000')).toString('base64url');
-      const cases: [
-        string,
-        string,
-        Record<string, string> | undefined,
-        Record<string, string>,
-        number,
-      ][] = [
-        ['POST', '/v1/session', { email: 'a\u0000@example.test', password: 'x' }, {}, 401],
-        ['POST', '/v1/session', { email: `${holder.email}\u0000`, password: PASSWORD }, {}, 401],
-        [
-          'POST',
-          '/v1/token',
-          { grant_type: 'password', username: 'a\u0000b', password: 'x', client_id: 'api' },
-          {},
-          400,
-        ],
-        ['DELETE', '/v1/admin/sessions/a%00b', undefined, asAdmin, 404],
-        ['GET', '/v1/admin/users/a%00b/sessions', undefined, asAdmin, 404],
-        ['POST', '/v1/admin/users/a%00b/ban', undefined, asAdmin, 404],
-        ['POST', '/v1/admin/users/a%00b/unban', undefined, asAdmin, 404],
-        ['GET', '/v1/admin/audit?userId=a%00b', undefined, asAdmin, 200],
-        ['GET', `/v1/admin/users?cursor=${nulCursor}`, undefined, asAdmin, 200],
-      ];
-      for (const [method, url, payload, headers, expected] of cases) {
-        const response = await server.app.inject({
-          method: method as 'GET',
-          url,
-          headers,
-          ...(payload ? { payload } : {}),
-        });
-        assert.equal(response.statusCode, expected, `${method} ${url}: ${response.body}`);
-      }
-    },
-  );
+      assert.equal(response.statusCode, expected, `${method} ${url}: ${response.body}`);
+    }
+  });
 });
