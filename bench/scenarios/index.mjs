@@ -27,9 +27,12 @@ import meBearer, { meBearer as meBearerOn } from './me-bearer.mjs';
 import meCookie, { meCookie as meCookieOn } from './me-cookie.mjs';
 import micro from './micro.mjs';
 import refresh, { refresh as refreshOn } from './refresh.mjs';
+import resourceServer from './resource-server.mjs';
+import revocationPropagation from './revocation-propagation.mjs';
 import riskRefresh from './risk-refresh.mjs';
 import sessionMemory from './session-memory.mjs';
 import { POSTGRES_REDIS } from './storages.mjs';
+import verifierThroughput from './verifier-throughput.mjs';
 
 export const SCENARIOS = [
   ceiling,
@@ -46,4 +49,7 @@ export const SCENARIOS = [
   credentialBytes,
   sessionMemory,
   micro,
+  resourceServer,
+  verifierThroughput,
+  revocationPropagation,
 ];

@@ -17,6 +17,7 @@ import { SessionService } from './core/sessions.js';
 import { Throttle } from './core/throttle.js';
 import { TokenGrants } from './core/token-grants.js';
 import { UserCache } from './core/user-cache.js';
+import { MemorySessionCache } from './adapters/memory/session-cache.js';
 import { openStorage } from './adapters/open-storage.js';
 import { MaxMindGeoResolver } from './adapters/geo/maxmind.js';
 import { connectRedis, waitForRedis, type RedisConnection } from './adapters/redis/connect.js';
@@ -110,6 +111,12 @@ export async function createServices(
       : startRedis(config.redisUrl, options.redisPrefix ?? 'lk:', revocationHub);
   if (redis) await waitForRedis(redis.connection, 2000);
 
+  // The embedded deployment is one process: it caches cookie sessions itself. Several instances
+  // on PostgreSQL share Redis's cache, or read the database on every cookie request.
+  const sessionCache =
+    redis?.sessionCache ??
+    (config.databaseUrl === null ? new MemorySessionCache(clock) : undefined);
+
   const audit = new AuditLog(storage, clock);
   const geo = options.geo !== undefined ? options.geo : await openGeoResolver(config);
   const revoker = new Revoker({
@@ -118,7 +125,7 @@ export async function createServices(
     audit,
     clock,
     maxAccessTtlMs: ttl,
-    sessionCache: redis?.sessionCache,
+    sessionCache,
     fanout: redis?.fanout.publish,
   });
   const accounts = new AccountService({
@@ -139,7 +146,7 @@ export async function createServices(
     store: storage,
     revoker,
     revocations,
-    cache: redis?.sessionCache,
+    cache: sessionCache,
     risk,
     clock,
     random,
