@@ -20,5 +20,3 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
-
-export const toSeconds = (ms: number): number => Math.floor(ms / 1000);

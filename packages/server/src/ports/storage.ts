@@ -6,7 +6,6 @@ import type {
   NewAuditEvent,
   RefreshTokenRecord,
   RevocationEvent,
-  RevocationKind,
   RevokeReason,
   Session,
   SigningKeyRecord,
@@ -160,5 +159,3 @@ export interface Storage
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-export type { RevocationKind };

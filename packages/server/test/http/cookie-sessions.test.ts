@@ -137,6 +137,10 @@ describe('cookie sessions', () => {
     const current = await browser.request('GET', '/v1/session');
     assert.equal(current.statusCode, 200);
     assert.equal(json(current)['csrfToken'], browser.csrfToken);
+    // Served from the session cache, yet the device details come from the stored record.
+    const session = json(current)['session'] as { ip: string | null; current: boolean };
+    assert.equal(session.ip, '127.0.0.1');
+    assert.equal(session.current, true);
     const me = json(await browser.request('GET', '/v1/me'));
     assert.equal((me['auth'] as { strategy: string }).strategy, 'session');
   });

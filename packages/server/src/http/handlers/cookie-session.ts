@@ -104,7 +104,7 @@ export function current(services: Pick<LatchkeyServices, 'sessions'>): RouteHand
       const stored = session.ip === null ? await services.sessions.find(session.id) : null;
       return sessionBody(
         principal.user,
-        stored ? { ...stored, ...session, ip: stored.ip, userAgent: stored.userAgent } : session,
+        stored ? { ...session, ip: stored.ip, userAgent: stored.userAgent } : session,
         secret,
         principal.passwordChangeRequired,
       );
