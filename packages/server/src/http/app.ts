@@ -1,12 +1,12 @@
 // The Fastify application: registers the route table with its auth, CSRF and error rules.
 import { randomUUID } from 'node:crypto';
-import fastifyCookie from '@fastify/cookie';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import type { Logger } from 'pino';
 import type { LatchkeyServices } from '../latchkey.js';
 import { OAuthError, ProblemError, rateLimited } from '../core/errors.js';
 import {
@@ -23,6 +23,7 @@ import { routeTable } from './route-table.js';
 import type { RouteSpec } from './route-types.js';
 import { FloodLimiter } from './rate-limit.js';
 import { SessionCookie } from './session-cookie.js';
+import { LazyRequestLogger } from './request-logger.js';
 import { applyCors } from './cors.js';
 
 /**
@@ -57,7 +58,7 @@ export const REDACTED_PATHS = [
 
 export interface HttpAppOptions {
   /** A pino logger, or `false` for none. */
-  readonly logger?: FastifyBaseLogger | false;
+  readonly logger?: Logger | false;
   readonly metrics?: Metrics;
   /** Heartbeat interval of revocation streams (default 15 s). */
   readonly streamHeartbeatMs?: number;
@@ -73,7 +74,13 @@ export function buildHttpApp(
   );
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger
+      ? {
+          loggerInstance: options.logger,
+          childLoggerFactory: (parent: FastifyBaseLogger, bindings, childOptions) =>
+            new LazyRequestLogger(parent as Logger, bindings, childOptions),
+        }
+      : { logger: false }),
     genReqId: () => randomUUID(),
     // A client-chosen request ID could forge log lines; always make our own.
     requestIdHeader: false,
@@ -100,7 +107,6 @@ export function buildHttpApp(
 
   const cookie = new SessionCookie(services.config);
   const authenticator = new Authenticator({ ...services, cookie });
-  void app.register(fastifyCookie);
   const allowedOrigins = new Set([
     new URL(services.config.issuer).origin,
     ...services.config.clients.flatMap((c) => c.allowedOrigins),
