@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type onResponseHookHandler,
 } from 'fastify';
 import type { Logger } from 'pino';
 import type { LatchkeyServices } from '../latchkey.js';
@@ -18,7 +19,7 @@ import {
 import { OpenStreams } from './handlers/revocation-feed.js';
 import { refuseCrossSite, requireCsrfToken } from './csrf.js';
 import { handleError, sendProblem } from './errors.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type RouteMetrics } from './metrics.js';
 import { routeTable } from './route-table.js';
 import type { RouteSpec } from './route-types.js';
 import { FloodLimiter } from './rate-limit.js';
@@ -69,6 +70,9 @@ export function buildHttpApp(
   options: HttpAppOptions = {},
 ): FastifyInstance {
   const metrics = options.metrics ?? new Metrics();
+  // Unknown paths, and URLs Fastify cannot even route (a bad escape), share one label so that
+  // probing cannot grow the metrics without bound.
+  const unmatched = metrics.route('unmatched');
   const stopCountingRevocations = services.revocationHub.subscribe((event) =>
     metrics.revocations.inc({ kind: event.kind }),
   );
@@ -91,6 +95,7 @@ export function buildHttpApp(
     // Malformed URLs (a bad `%` escape, an over-long parameter) get Latchkey's own answers, not
     // Fastify's defaults.
     frameworkErrors: (error, request, reply) => {
+      countOnFinish(unmatched, request, reply);
       void reply.headers(SECURITY_HEADERS);
       void handleError(error, request, reply);
     },
@@ -118,16 +123,9 @@ export function buildHttpApp(
     done();
   });
   // CORS preflights: answered for configured origins only; others get no CORS headers at all.
-  app.options('*', (_request, reply) => reply.code(204).send());
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
+  app.options('*', { onResponse: countResponses(metrics.route('*')) }, (_request, reply) =>
+    reply.code(204).send(),
+  );
   // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
   // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
   app.removeContentTypeParser('text/plain');
@@ -141,17 +139,11 @@ export function buildHttpApp(
     stopCountingRevocations();
     done();
   });
-  // No stored text can hold NUL (PostgreSQL refuses it outright) and no legitimate input needs
-  // it: refuse it once, at the edge, wherever it appears.
-  app.addHook('preValidation', (request, _reply, done) => {
-    done(
-      containsNul(request.params) || containsNul(request.query) || containsNul(request.body)
-        ? new ProblemError('validation_failed', 'NUL characters are not allowed')
-        : undefined,
-    );
-  });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => sendProblem(reply, new ProblemError('not_found')));
+  app.setNotFoundHandler((request, reply) => {
+    countOnFinish(unmatched, request, reply);
+    return sendProblem(reply, new ProblemError('not_found'));
+  });
 
   const flood = new FloodLimiter(services.clock, services.config.rateLimits);
 
@@ -200,7 +192,13 @@ export function buildHttpApp(
       url: spec.url,
       ...(spec.handler.schema ? { schema: spec.handler.schema } : {}),
       config: { errorShape: spec.errors },
+      // Per route rather than one global hook: the route's labels are bound here, once.
+      onResponse: countResponses(metrics.route(spec.url)),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        // No stored text can hold NUL (PostgreSQL refuses it outright) and no legitimate input
+        // needs it: refuse it here, before anything reads the request, wherever it appears.
+        if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body))
+          throw new ProblemError('validation_failed', 'NUL characters are not allowed');
         if (spec.credentials)
           void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
         const principal = await authorize(spec, request, reply);
@@ -232,6 +230,21 @@ export function buildHttpApp(
   });
   for (const spec of table.filter((s) => s.errors !== 'oauth')) register(app, spec);
   return app;
+}
+
+/** A route-level onResponse hook that counts the route's responses. */
+function countResponses(route: RouteMetrics): onResponseHookHandler {
+  return (request, reply, done) => {
+    route.observe(request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
+}
+
+/** For answers given outside any route (unknown or unroutable URLs): count when sent. */
+function countOnFinish(route: RouteMetrics, request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () =>
+    route.observe(request.method, reply.statusCode, reply.elapsedTime / 1000),
+  );
 }
 
 function containsNul(value: unknown, depth = 0): boolean {

@@ -40,30 +40,39 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly requestChildren = new Map<
-    string,
-    { count: { inc(): void }; latency: { observe(seconds: number): void } }
-  >();
-
   /**
-   * Counts one request. prom-client hashes label sets on every call; the bound children are
-   * cached per method, route and status so the hot path skips that.
+   * The request counter and latency histogram of one route (its pattern, or `unmatched`) with
+   * its label children kept per method and status: prom-client hashes label sets on every
+   * unbound call.
    */
-  observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let children = this.requestChildren.get(key);
-    if (!children) {
-      children = {
-        count: this.requests.labels(method, route, String(status)),
-        latency: this.latency.labels(method, route),
-      };
-      this.requestChildren.set(key, children);
-    }
-    children.count.inc();
-    children.latency.observe(seconds);
+  route(route: string): RouteMetrics {
+    const bound = new Map<
+      string,
+      { count: { inc(): void }; latency: { observe(s: number): void } }
+    >();
+    return {
+      observe: (method, status, seconds) => {
+        const key = `${method} ${status}`;
+        let children = bound.get(key);
+        if (!children) {
+          children = {
+            count: this.requests.labels(method, route, String(status)),
+            latency: this.latency.labels(method, route),
+          };
+          bound.set(key, children);
+        }
+        children.count.inc();
+        children.latency.observe(seconds);
+      },
+    };
   }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
+}
+
+export interface RouteMetrics {
+  /** Counts one answered request of the route. */
+  observe(method: string, status: number, seconds: number): void;
 }

@@ -1,7 +1,23 @@
 // Public shapes of domain records. Nothing secret ever passes through here.
 import type { Session, User } from '../core/model.js';
 
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
+const formatted = new Map<number, string>();
+const MAX_FORMATTED = 4096;
+
+/**
+ * RFC 3339 UTC time of epoch milliseconds. Remembered, because V8's toISOString formats through
+ * printf and the same few instants (a user's creation, a token's expiry) answer request after
+ * request.
+ */
+export function isoTime(ms: number): string {
+  let text = formatted.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (formatted.size >= MAX_FORMATTED) formatted.clear();
+    formatted.set(ms, text);
+  }
+  return text;
+}
 
 export function serializeUser(user: User) {
   return {

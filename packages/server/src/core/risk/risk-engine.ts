@@ -58,6 +58,13 @@ export interface RiskEngineDeps {
   readonly config: LatchkeyConfig['risk'];
 }
 
+interface VerifiedContext {
+  /** Address and user agent exactly as they came. */
+  readonly exact: string;
+  /** What they were judged by (Described.key). */
+  readonly key: string;
+}
+
 const STRENGTH: Record<SessionUseVerdict, number> = { allow: 0, revoke: 1, reauthenticate: 2 };
 
 /** How many sessions' last verified context this process remembers (see assessSessionUse). */
@@ -65,8 +72,8 @@ const MAX_VERIFIED = 10_000;
 
 export class RiskEngine {
   private readonly families = new UserAgentFamilies();
-  /** Session ID → context key last checked against the stored session and found unchanged. */
-  private readonly verified = new Map<string, string>();
+  /** Session ID → the context last checked against the stored session and found unchanged. */
+  private readonly verified = new Map<string, VerifiedContext>();
 
   constructor(private readonly deps: RiskEngineDeps) {}
 
@@ -86,10 +93,18 @@ export class RiskEngine {
     options: { complete: boolean } = { complete: true },
   ): Promise<SessionUseVerdict> {
     if (!this.deps.config.enabled) return 'allow';
+    // The exact address and user agent of the last check that passed: the same again (a busy
+    // cookie session) needs neither parsing nor a read.
+    const exact = `${context.ip ?? ''}\n${context.userAgent ?? ''}`;
+    const verified = this.verified.get(session.id);
+    if (!options.complete && verified?.exact === exact) return 'allow';
     const current = this.describe(context.ip, context.userAgent);
     let reference = session;
     if (!options.complete) {
-      if (this.verified.get(session.id) === current.key) return 'allow';
+      if (verified?.key === current.key) {
+        this.remember(session.id, { exact, key: current.key });
+        return 'allow';
+      }
       const stored = await this.deps.store.findSessionById(session.id);
       if (!stored) return 'allow';
       reference = stored;
@@ -98,7 +113,7 @@ export class RiskEngine {
     if (reference.ip === null && reference.userAgent === null) return 'allow';
     const previous = this.describe(reference.ip, reference.userAgent);
     if (previous.key === current.key) {
-      this.remember(session.id, current.key);
+      this.remember(session.id, { exact, key: current.key });
       return 'allow';
     }
 
@@ -150,7 +165,7 @@ export class RiskEngine {
     if (verdict === 'allow') {
       // The new context becomes the reference: a drift that was let through is reported once.
       await this.deps.store.updateSessionContext(session.id, context.ip, context.userAgent);
-      this.remember(session.id, current.key);
+      this.remember(session.id, { exact, key: current.key });
     } else {
       this.verified.delete(session.id);
       await this.deps.revoker.revokeSessions([session.id], 'suspicious_activity', {
@@ -262,9 +277,9 @@ export class RiskEngine {
     return { network, family, key: `${network ?? '-'}|${family.browser}|${family.os}` };
   }
 
-  private remember(sessionId: string, key: string): void {
+  private remember(sessionId: string, check: VerifiedContext): void {
     if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-    this.verified.set(sessionId, key);
+    this.verified.set(sessionId, check);
   }
 
   /** The travel between two addresses, when it is faster than `risk.maxTravelSpeedKmh`. */
