@@ -1,6 +1,6 @@
 import type { AuditStore } from '../ports/storage.js';
 import type { Clock } from './clock.js';
-import type { AuditEventType, RequestContext } from './model.js';
+import type { AuditEventType, NewAuditEvent, RequestContext } from './model.js';
 
 export interface AuditFields {
   readonly userId?: string | null;
@@ -18,7 +18,12 @@ export class AuditLog {
   ) {}
 
   async record(type: AuditEventType, fields: AuditFields = {}): Promise<void> {
-    await this.store.appendAudit({
+    await this.store.appendAudit(this.event(type, fields));
+  }
+
+  /** The event as `record` would store it, for a store call that writes it with other changes. */
+  event(type: AuditEventType, fields: AuditFields = {}): NewAuditEvent {
+    return {
       type,
       at: this.clock.now(),
       userId: fields.userId ?? null,
@@ -27,6 +32,6 @@ export class AuditLog {
       ip: fields.context?.ip ?? null,
       userAgent: fields.context?.userAgent ?? null,
       detail: fields.detail ?? {},
-    });
+    };
   }
 }

@@ -1,10 +1,35 @@
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 export interface RandomSource {
   bytes(length: number): Uint8Array;
 }
 
-export const cryptoRandom: RandomSource = { bytes: (length) => nodeRandomBytes(length) };
+/** Bytes drawn from the CSPRNG at once; requests larger than this are served on their own. */
+const POOL_BYTES = 4096;
+
+/**
+ * The operating system's CSPRNG, drawn in 4 KiB batches: a refresh needs four small random values
+ * (token, token ID, nonce, event ID) and each separate draw is a call into OpenSSL. Every byte is
+ * handed out once; a used-up batch is never refilled in place (callers may keep views of it), a
+ * new one is drawn.
+ */
+export class PooledRandom implements RandomSource {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
+  bytes(length: number): Uint8Array {
+    if (length > POOL_BYTES) return randomFillSync(Buffer.alloc(length));
+    if (this.offset + length > this.pool.length) {
+      this.pool = randomFillSync(Buffer.alloc(POOL_BYTES));
+      this.offset = 0;
+    }
+    const bytes = this.pool.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return bytes;
+  }
+}
+
+export const cryptoRandom: RandomSource = new PooledRandom();
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 

@@ -178,6 +178,12 @@ export class TokenGrants {
         },
         now,
         idleExpiresAt: this.deps.sessions.slidIdleExpiry(session, now),
+        audit: this.deps.audit.event('token_refreshed', {
+          userId: user.id,
+          sessionId: session.id,
+          clientId: client.id,
+          context,
+        }),
       });
       if (outcome === 'rotated') {
         refreshToken = successor;
@@ -187,7 +193,20 @@ export class TokenGrants {
         if (!record) return fail('invalid_grant');
       }
     }
-    refreshToken ??= await this.successorWithinGrace(presented, record, now);
+    if (refreshToken === null) {
+      refreshToken = await this.successorWithinGrace(presented, record, now);
+      // A retry inside the grace window rotated nothing, but who made it is worth keeping (it can
+      // be a thief racing the client): the rotation's own event was written with the rotation.
+      if (refreshToken !== null) {
+        await this.deps.audit.record('token_refreshed', {
+          userId: user.id,
+          sessionId: session.id,
+          clientId: client.id,
+          context,
+          detail: { graceRetry: true },
+        });
+      }
+    }
     if (refreshToken === null) {
       await this.deps.revoker.revokeSessions([session.id], 'refresh_token_reused', {
         userId: session.userId,
@@ -204,12 +223,6 @@ export class TokenGrants {
     }
 
     const accessToken = await this.deps.accessTokens.issue(user, client, session.id);
-    await this.deps.audit.record('token_refreshed', {
-      userId: user.id,
-      sessionId: session.id,
-      clientId: client.id,
-      context,
-    });
     const passwordChangeRequired =
       user.passwordChangeRequired &&
       (await this.deps.sessions.isPasswordChangeRequired(session.id));

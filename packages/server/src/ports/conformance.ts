@@ -351,6 +351,37 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
           assert.equal(await store.findRefreshToken(loser.tokenHash), null);
       });
 
+      it('writes the audit event with a winning rotation only', async () => {
+        const { session, tokenHash } = await family();
+        const audit = (ip: string) => ({
+          type: 'token_refreshed' as const,
+          at: T0 + 5,
+          userId: session.userId,
+          sessionId: session.id,
+          clientId: session.clientId,
+          ip,
+          userAgent: 'conformance',
+          detail: {},
+        });
+        const rotate = (ip: string) =>
+          store.rotateRefreshToken({
+            presentedHash: tokenHash,
+            successor: { tokenHash: unique('rt'), sealed: 'x' },
+            now: T0 + 5,
+            idleExpiresAt: T0 + 6,
+            audit: audit(ip),
+          });
+        const racers = ['192.0.2.1', '192.0.2.2'];
+        const outcomes = await Promise.all(racers.map(rotate));
+        assert.deepEqual([...outcomes].sort(), ['already_rotated', 'rotated']);
+        assert.equal(await rotate('192.0.2.3'), 'already_rotated');
+        const events = await store.listAudit({ userId: session.userId, limit: 10 });
+        assert.deepEqual(
+          events.map((e) => [e.type, e.sessionId, e.ip]),
+          [['token_refreshed', session.id, racers[outcomes.indexOf('rotated')]]],
+        );
+      });
+
       it('deletes a family with its session', async () => {
         const { session, tokenHash } = await family();
         await store.revokeSessions([session.id], T0, 'refresh_token_reused');

@@ -87,6 +87,8 @@ export interface RotateRefreshTokenInput {
   readonly successor: { readonly tokenHash: string; readonly sealed: string };
   readonly now: number;
   readonly idleExpiresAt: number;
+  /** Written in the same transaction when the rotation wins (one commit per refresh, not two). */
+  readonly audit?: NewAuditEvent;
 }
 
 export interface RefreshTokenStore {
@@ -98,9 +100,10 @@ export interface RefreshTokenStore {
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   /**
    * Atomic compare-and-set: if the presented token has not been rotated yet, records its successor
-   * (hash and sealed value), inserts the successor token and slides the session's idle expiry, all
-   * in one transaction, and returns `rotated`. If another request rotated it first, changes nothing
-   * and returns `already_rotated`. Under any interleaving a token gets at most one successor.
+   * (hash and sealed value), inserts the successor token, slides the session's idle expiry and
+   * appends the audit event, all in one transaction, and returns `rotated`. If another request
+   * rotated it first, changes nothing and returns `already_rotated`. Under any interleaving a
+   * token gets at most one successor.
    */
   rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'>;
 }

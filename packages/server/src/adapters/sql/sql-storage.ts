@@ -407,6 +407,7 @@ export class SqlStorage implements Storage {
             successor_sealed: null,
           })
           .execute();
+        if (input.audit) await insertAudit(trx, input.audit);
         return 'rotated';
       });
     } catch (error) {
@@ -461,19 +462,7 @@ export class SqlStorage implements Storage {
   // --- audit ---------------------------------------------------------------------------------
 
   async appendAudit(event: NewAuditEvent): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        type: event.type,
-        at: event.at,
-        user_id: event.userId,
-        session_id: event.sessionId,
-        client_id: event.clientId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        detail: JSON.stringify(event.detail),
-      })
-      .execute();
+    await insertAudit(this.db, event);
   }
 
   async listAudit(query: {
@@ -620,4 +609,20 @@ function toRevocation(row: {
     at: Number(row.at),
     until: Number(row.until),
   };
+}
+
+function insertAudit(db: Kysely<Database>, event: NewAuditEvent): Promise<unknown> {
+  return db
+    .insertInto('audit_events')
+    .values({
+      type: event.type,
+      at: event.at,
+      user_id: event.userId,
+      session_id: event.sessionId,
+      client_id: event.clientId,
+      ip: event.ip,
+      user_agent: event.userAgent,
+      detail: JSON.stringify(event.detail),
+    })
+    .execute();
 }
