@@ -1,8 +1,9 @@
 // Access tokens: RFC 9068 JWTs signed by the key ring, verified signature-first, then checked
 // against the revocation state on every use.
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { jwtVerify, type JWTPayload } from 'jose';
 import type { ClientConfig } from '../config/types.js';
 import type { Clock } from './clock.js';
+import { JwsSigner } from './jws.js';
 import type { KeyRing } from './keys.js';
 import type { User } from './model.js';
 import type { RandomSource } from './random.js';
@@ -53,6 +54,7 @@ export interface AccessTokenDeps {
 
 export class AccessTokens {
   private readonly verified = new Map<string, AccessTokenClaims>();
+  private signer?: { kid: string; key: unknown; signer: JwsSigner };
   private readonly cacheSize: number;
   private readonly audiences: string[];
   /** Access-token lifetime (s) of each client that gets access tokens. */
@@ -83,11 +85,22 @@ export class AccessTokens {
       ...(sessionId !== undefined ? { sid: sessionId } : {}),
       roles: [...user.roles],
     };
-    const signing = this.deps.keys.signingKey();
-    const token = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: 'at+jwt' })
-      .sign(signing.key);
+    const { kid, signer } = this.currentSigner();
+    const token = await signer.sign({ kid, typ: 'at+jwt' }, { ...claims });
     return { token, expiresIn: exp - nowSeconds, claims };
+  }
+
+  /** The signer of the key ring's current key, made once per key. */
+  private currentSigner(): { kid: string; signer: JwsSigner } {
+    const signing = this.deps.keys.signingKey();
+    if (this.signer?.kid !== signing.kid || this.signer.key !== signing.key) {
+      this.signer = {
+        kid: signing.kid,
+        key: signing.key,
+        signer: new JwsSigner(signing.alg, signing.key),
+      };
+    }
+    return this.signer;
   }
 
   /**
