@@ -9,8 +9,8 @@
 //
 // Not covered here: the RFC keys for HS256 (RFC 7515 A.1, RFC 7520 4.4) are binary, while
 // `tokens.hs256Secret` is UTF-8 text, so no Latchkey can be configured with them; their vectors
-// are only checked with jose and against a default Latchkey. No Wycheproof JOSE vectors ship in
-// an npm package available here.
+// are only checked with jose and against a default Latchkey. Project Wycheproof's JWS vectors are
+// in wycheproof-jws.test.ts.
 // The forged-token cases of test/http/forged-tokens.test.ts (EdDSA) are not repeated.
 import assert from 'node:assert/strict';
 import {
