@@ -14,7 +14,7 @@ export function meBearer(storage, { goal } = {}) {
   return {
     id,
     storage: storage.id,
-    needs: [storage.server],
+    needs: [storage.server, 'ceiling'],
 
     async prepare(ctx) {
       const api = ctx.apiFor(storage.server);
@@ -37,7 +37,7 @@ export function meBearer(storage, { goal } = {}) {
       cannonRows({
         id,
         label: `GET /v1/me, Bearer EdDSA, ${storage.label} (autocannon -c ${CONNECTIONS})`,
-        ratioLabel: `GET /v1/me Bearer, ${storage.label} ÷ ceiling (same round)`,
+        ratioLabel: `GET /v1/me Bearer, ${storage.label} ÷ ceiling (paired seconds)`,
         goal: goal === undefined ? undefined : { op: '>=', target: goal },
         runs,
         ceiling: all.ceiling,

@@ -15,7 +15,7 @@ export function meCookie(storage, { goal } = {}) {
   return {
     id,
     storage: storage.id,
-    needs: [storage.server],
+    needs: [storage.server, 'ceiling'],
 
     async prepare(ctx) {
       const api = ctx.apiFor(storage.server);
@@ -39,7 +39,7 @@ export function meCookie(storage, { goal } = {}) {
       cannonRows({
         id,
         label: `GET /v1/me, session cookie, ${storage.label} (autocannon -c ${CONNECTIONS})`,
-        ratioLabel: `GET /v1/me cookie, ${storage.label} ÷ ceiling (same round)`,
+        ratioLabel: `GET /v1/me cookie, ${storage.label} ÷ ceiling (paired seconds)`,
         goal: goal === undefined ? undefined : { op: '>=', target: goal },
         runs,
         ceiling: all.ceiling,

@@ -38,7 +38,7 @@ export function getWith(http, accessToken) {
 
 export default {
   id: 'resource-server',
-  needs: ['latchkey'],
+  needs: ['latchkey', 'ceiling'],
 
   async prepare(ctx) {
     const server = await resourceServer(ctx);
@@ -66,7 +66,7 @@ export default {
       label:
         `Resource server: node:http + verifier (cache on, feed followed), GET / Bearer EdDSA ` +
         `(autocannon -c ${CONNECTIONS})`,
-      ratioLabel: 'Resource server ÷ ceiling (same round)',
+      ratioLabel: 'Resource server ÷ ceiling (paired seconds)',
       goal: { op: '>=', target: 0.7 },
       runs,
       ceiling: all.ceiling,
