@@ -96,7 +96,7 @@ export function buildHttpApp(
     // Fastify's defaults.
     frameworkErrors: (error, request, reply) => {
       countOnFinish(unmatched, request, reply);
-      void reply.headers(SECURITY_HEADERS);
+      secureAnswer(request, reply);
       void handleError(error, request, reply);
     },
     ajv: {
@@ -117,15 +117,20 @@ export function buildHttpApp(
     ...services.config.clients.flatMap((c) => c.allowedOrigins),
   ]);
 
-  app.addHook('onRequest', (request, reply, done) => {
+  /**
+   * Security and CORS headers, for every answer. Set where each answer starts (the route wrapper,
+   * the error, not-found and preflight handlers) rather than in an onRequest hook: a global hook
+   * costs every request a hook-runner pass, a measurable share of a cached GET /v1/me.
+   */
+  function secureAnswer(request: FastifyRequest, reply: FastifyReply): void {
     void reply.headers(SECURITY_HEADERS);
     applyCors(request, reply, allowedOrigins);
-    done();
-  });
+  }
   // CORS preflights: answered for configured origins only; others get no CORS headers at all.
-  app.options('*', { onResponse: countResponses(metrics.route('*')) }, (_request, reply) =>
-    reply.code(204).send(),
-  );
+  app.options('*', { onResponse: countResponses(metrics.route('*')) }, (request, reply) => {
+    secureAnswer(request, reply);
+    return reply.code(204).send();
+  });
   // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
   // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
   app.removeContentTypeParser('text/plain');
@@ -139,9 +144,13 @@ export function buildHttpApp(
     stopCountingRevocations();
     done();
   });
-  app.setErrorHandler(handleError);
+  app.setErrorHandler((error, request, reply) => {
+    secureAnswer(request, reply);
+    return handleError(error, request, reply);
+  });
   app.setNotFoundHandler((request, reply) => {
     countOnFinish(unmatched, request, reply);
+    secureAnswer(request, reply);
     return sendProblem(reply, new ProblemError('not_found'));
   });
 
@@ -195,6 +204,7 @@ export function buildHttpApp(
       // Per route rather than one global hook: the route's labels are bound here, once.
       onResponse: countResponses(metrics.route(spec.url)),
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        secureAnswer(request, reply);
         // No stored text can hold NUL (PostgreSQL refuses it outright) and no legitimate input
         // needs it: refuse it here, before anything reads the request, wherever it appears.
         if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body))

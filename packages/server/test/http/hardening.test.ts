@@ -37,6 +37,21 @@ describe('security headers and CORS', () => {
         payload: '{',
         headers: { 'content-type': 'application/json' },
       },
+      // 415, 413, a malformed URL escape and a preflight: answered before or outside any route.
+      {
+        method: 'POST' as const,
+        url: '/v1/accounts',
+        payload: 'x',
+        headers: { 'content-type': 'text/plain' },
+      },
+      {
+        method: 'POST' as const,
+        url: '/v1/accounts',
+        payload: JSON.stringify({ email: 'x'.repeat(20_000) }),
+        headers: { 'content-type': 'application/json' },
+      },
+      { url: '/v1/sessions/%E0%A4%A' },
+      { method: 'OPTIONS' as const, url: '/v1/me', headers: { origin: APP_ORIGIN } },
     ]) {
       const response = await server.app.inject(request);
       assert.equal(response.headers['x-content-type-options'], 'nosniff', request.url);
