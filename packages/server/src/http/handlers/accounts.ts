@@ -39,8 +39,31 @@ export function signUp(services: Pick<LatchkeyServices, 'accounts'>): RouteHandl
   };
 }
 
+/**
+ * The shape of GET /v1/me. Declared so Fastify serialises it with a compiled serializer rather than
+ * JSON.stringify (it answers more often than anything else), and so that nothing outside these
+ * fields can ever reach the response.
+ */
+const MeResponse = Type.Object({
+  user: Type.Object({
+    id: Type.String(),
+    email: Type.String(),
+    roles: Type.Array(Type.String()),
+    status: Type.String(),
+    createdAt: Type.String(),
+  }),
+  auth: Type.Object({
+    strategy: Type.String(),
+    clientId: Type.String(),
+    sessionId: Type.Optional(Type.String()),
+    expiresAt: Type.String(),
+    passwordChangeRequired: Type.Optional(Type.Boolean()),
+  }),
+});
+
 export function me(): RouteHandler {
   return {
+    schema: { response: { 200: MeResponse } },
     handle(ctx) {
       const principal = requirePrincipal(ctx);
       return Promise.resolve({
