@@ -6,7 +6,7 @@
 // Options: --rounds N (3) --seconds S per measurement (5) --warmup S (1) --only id,id
 //          --storage auto | sqlite | postgres-redis | sqlite,postgres-redis (auto: SQLite, and
 //            PostgreSQL+Redis too when both answer on 127.0.0.1)
-//          --out FILE (bench/results/latest.json) --timeout S (whole run, 480)
+//          --out FILE (bench/results/latest.json) --timeout S (whole run, 900)
 //          --profile (CPU profile of the Latchkey server into bench/results/profiles/)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAX_QUIET_WAIT_SECONDS = 15;
 const QUIET_BUDGET_SECONDS = 60;
 
-const DEFAULTS = { rounds: '3', seconds: '5', warmup: '1', timeout: '480', storage: 'auto' };
+const DEFAULTS = { rounds: '3', seconds: '5', warmup: '1', timeout: '900', storage: 'auto' };
 
 function parseSettings(argv) {
   const { values } = parseArgs({
