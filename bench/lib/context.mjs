@@ -36,17 +36,19 @@ const BENCH_CONFIG = {
   resourceServers: [BENCH_RESOURCE_SERVER],
 };
 
+/** With --profile, a Latchkey server writes a V8 CPU profile when it stops. */
+const profilerFlags = (ctx) =>
+  ctx.settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.settings.profileDir}`] : [];
+
 /** Servers a scenario may name in `needs`, and how to start each. */
 const SERVERS = {
   ceiling: async () => startChild(join(BENCH_DIR, 'ceiling-server.mjs'), { name: 'ceiling' }),
-  latchkey: async (ctx) => {
-    const { profileDir } = ctx.settings;
-    return startChild(join(BENCH_DIR, 'latchkey-server.mjs'), {
+  latchkey: async (ctx) =>
+    startChild(join(BENCH_DIR, 'latchkey-server.mjs'), {
       name: 'latchkey',
       args: [JSON.stringify({ ...BENCH_CONFIG, dataDir: latchkeyDataDir(ctx) })],
-      execArgv: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-    });
-  },
+      execArgv: profilerFlags(ctx),
+    }),
   // The same server on PostgreSQL (a fresh schema) with Redis (a fresh key prefix): the session
   // cache and revocation fan-out of a production deployment.
   'latchkey-pg': async (ctx) => {
@@ -60,6 +62,7 @@ const SERVERS = {
         JSON.stringify({ ...BENCH_CONFIG, ...isolation.config, dataDir: latchkeyDataDir(ctx) }),
         JSON.stringify({ redisPrefix, isolation: { schema, redisPrefix } }),
       ],
+      execArgv: profilerFlags(ctx),
     });
     if (server.info.storage !== 'postgres' || !server.info.redis) {
       throw new Error('latchkey-pg: the server did not start on PostgreSQL with Redis');

@@ -252,6 +252,6 @@ export class TokenGrants {
     if (now - record.rotatedAt > this.deps.refreshReuseGrace * 1000) return null;
     const successor = await this.deps.store.findRefreshToken(record.successorHash);
     if (!successor || successor.rotatedAt !== null) return null;
-    return openSuccessor(presented, record.successorSealed);
+    return openSuccessor(presented, record.successorSealed, record.successorHash);
   }
 }
