@@ -6,7 +6,7 @@ import type { AccessTokens, IssuedAccessToken } from './access-tokens.js';
 import type { AccountService } from './accounts.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
-import type { RequestContext, Session } from './model.js';
+import type { RefreshTokenRecord, RequestContext, Session } from './model.js';
 import {
   REFRESH_TOKEN_PREFIX,
   generateRefreshToken,
@@ -145,11 +145,12 @@ export class TokenGrants {
     }
 
     const presentedHash = hashSecret(presented);
-    let record = await this.deps.store.findRefreshToken(presentedHash);
-    if (!record) return fail('invalid_grant');
-    const session = await this.deps.store.findSessionById(record.sessionId);
+    const found = await this.deps.store.findRefreshTokenWithSession(presentedHash);
+    if (!found) return fail('invalid_grant');
+    const { session } = found;
+    let record: RefreshTokenRecord | null = found.token;
     // A token is bound to the client it was issued to (RFC 6749 section 6).
-    if (!session || session.clientId !== client.id) return fail('invalid_grant');
+    if (session.clientId !== client.id) return fail('invalid_grant');
     const now = this.deps.clock.now();
     if (!isSessionLive(session, now)) {
       if (session.revokedAt === null) {

@@ -305,6 +305,21 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         assert.equal(await store.findRefreshToken('unknown'), null);
       });
 
+      it('finds a token with its session in one read, as the two reads would', async () => {
+        const { session, tokenHash } = await family();
+        await store.rotateRefreshToken({
+          presentedHash: tokenHash,
+          successor: { tokenHash: unique('rt'), sealed: 'sealed-value' },
+          now: T0 + 10,
+          idleExpiresAt: T0 + 20,
+        });
+        assert.deepEqual(await store.findRefreshTokenWithSession(tokenHash), {
+          token: await store.findRefreshToken(tokenHash),
+          session: await store.findSessionById(session.id),
+        });
+        assert.equal(await store.findRefreshTokenWithSession('unknown'), null);
+      });
+
       it('rotates once: records the successor and slides the session', async () => {
         const { session, tokenHash } = await family();
         const successor = { tokenHash: unique('rt'), sealed: 'sealed-value' };
@@ -325,6 +340,23 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         const slid = await store.findSessionById(session.id);
         assert.equal(slid?.idleExpiresAt, T0 + 999_999);
         assert.equal(slid?.lastSeenAt, T0 + 10);
+      });
+
+      it('changes nothing when the token was already rotated or is unknown', async () => {
+        const { session, tokenHash } = await family();
+        const rotate = (presentedHash: string, now: number) =>
+          store.rotateRefreshToken({
+            presentedHash,
+            successor: { tokenHash: unique('rt'), sealed: 'x' },
+            now,
+            idleExpiresAt: now + 100,
+          });
+        assert.equal(await rotate(tokenHash, T0 + 10), 'rotated');
+        const before = await store.findSessionById(session.id);
+        assert.equal(await rotate(tokenHash, T0 + 50), 'already_rotated');
+        assert.equal(await rotate(unique('rt'), T0 + 60), 'already_rotated');
+        assert.deepEqual(await store.findSessionById(session.id), before);
+        assert.equal(before?.lastSeenAt, T0 + 10);
       });
 
       it('gives one token at most one successor under concurrent rotations', async () => {
@@ -349,6 +381,28 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         const losers = attempts.filter((a) => a !== winner);
         for (const loser of losers)
           assert.equal(await store.findRefreshToken(loser.tokenHash), null);
+      });
+
+      it('fails a rotation alone: concurrent rotations of other families still land', async () => {
+        const families = await Promise.all([family(), family(), family()]);
+        const taken = families[2].tokenHash;
+        const outcomes = await Promise.allSettled(
+          families.map(({ tokenHash }, i) =>
+            store.rotateRefreshToken({
+              presentedHash: tokenHash,
+              // The middle one's successor hash is already a stored token: its insert must fail.
+              successor: { tokenHash: i === 1 ? taken : unique('rt'), sealed: 'x' },
+              now: T0 + 5,
+              idleExpiresAt: T0 + 6,
+            }),
+          ),
+        );
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'rejected', 'fulfilled'],
+        );
+        assert.equal((await store.findRefreshToken(families[0].tokenHash))?.rotatedAt, T0 + 5);
+        assert.equal((await store.findRefreshToken(families[1].tokenHash))?.rotatedAt, null);
       });
 
       it('writes the audit event with a winning rotation only', async () => {

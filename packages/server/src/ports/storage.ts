@@ -98,6 +98,10 @@ export interface RefreshTokenStore {
     createdAt: number;
   }): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /** The token and its session in one read: what every refresh starts with. */
+  findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ readonly token: RefreshTokenRecord; readonly session: Session } | null>;
   /**
    * Atomic compare-and-set: if the presented token has not been rotated yet, records its successor
    * (hash and sealed value), inserts the successor token, slides the session's idle expiry and

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { openStorage } from '../../src/adapters/open-storage.js';
 import { KNOWN_MIGRATIONS } from '../../src/adapters/sql/migrations.js';
@@ -131,6 +132,75 @@ describe('PostgreSQL storage', { skip }, () => {
         assert.equal(await first.findRefreshToken(tokenHash), null);
         assert.equal(await first.findRefreshToken(`${tokenHash}_next`), null);
       }
+    });
+  });
+
+  describe('prepared statements', () => {
+    let schema: string;
+    let store: SqlStorage;
+    before(async () => {
+      schema = await freshSchema();
+      // One connection, so the statements it prepared can be listed through it.
+      store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
+    });
+    after(() => store?.close());
+
+    /** The named statements of the store's one connection (Kysely's handle, read for the test). */
+    async function preparedOnConnection(): Promise<string[]> {
+      const { db } = store as unknown as { db: Kysely<unknown> };
+      const { rows } = await sql<{
+        name: string;
+      }>`select name from pg_prepared_statements order by name`.execute(db);
+      return rows.map((row) => row.name);
+    }
+
+    async function rotateFamily(prefix: string): Promise<string> {
+      const owner = user(randomSchemaName(prefix));
+      await store.createUser(owner);
+      const sessionId = `ses_${owner.id}`;
+      await store.createSession({
+        id: sessionId,
+        userId: owner.id,
+        clientId: 'app',
+        strategy: 'hybrid',
+        secretHash: null,
+        createdAt: T0,
+        lastSeenAt: T0,
+        idleExpiresAt: T0 + 3_600_000,
+        expiresAt: T0 + 86_400_000,
+        ip: null,
+        userAgent: null,
+      });
+      const tokenHash = `rt_${owner.id}`;
+      await store.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
+      assert.ok(await store.findRefreshTokenWithSession(tokenHash));
+      assert.equal(
+        await store.rotateRefreshToken({
+          presentedHash: tokenHash,
+          successor: { tokenHash: `${tokenHash}_next`, sealed: 's' },
+          now: T0 + 1,
+          idleExpiresAt: T0 + 2,
+        }),
+        'rotated',
+      );
+      return sessionId;
+    }
+
+    it('runs the refresh path as statements each connection parses once', async () => {
+      await rotateFamily('named');
+      const before = await preparedOnConnection();
+      assert.ok(before.filter((name) => name.startsWith('latchkey_')).length >= 2, String(before));
+      await rotateFamily('named_again');
+      assert.deepEqual(await preparedOnConnection(), before);
+    });
+
+    it('keeps working when a later migration adds columns under prepared statements', async () => {
+      await rotateFamily('upgrade_before');
+      // What a newer Latchkey's migration does while this instance keeps running.
+      await queryTestDatabase('alter table sessions add column added_later text', [], schema);
+      await queryTestDatabase('alter table refresh_tokens add column added_later text', [], schema);
+      const sessionId = await rotateFamily('upgrade_after');
+      assert.equal((await store.findSessionById(sessionId))?.lastSeenAt, T0 + 1);
     });
   });
 

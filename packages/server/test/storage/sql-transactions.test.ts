@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/adapters/sql/schema.js';
-import { inTransaction } from '../../src/adapters/sql/sql-storage.js';
+import { inTransaction } from '../../src/adapters/sql/transactions.js';
 
 /** A database whose transactions fail with `failures` in turn, then succeed. */
 function failingDb(failures: Error[]): { db: Kysely<Database>; attempts: () => number } {

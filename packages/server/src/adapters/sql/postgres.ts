@@ -1,7 +1,8 @@
 // Production storage: PostgreSQL through the same Kysely code path as SQLite. Many Latchkey
 // instances share one database; the atomic operations rely on row locks under READ COMMITTED.
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { Pool, types as pgTypes, type CustomTypesConfig } from 'pg';
+import { createHash } from 'node:crypto';
+import { Pool, types as pgTypes, type CustomTypesConfig, type PoolClient } from 'pg';
 import { DependencyUnavailableError } from '../../core/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -70,6 +71,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
     options.schema === undefined
       ? { connectionString: options.url }
       : pinSchema(options.url, options.schema);
+  const statementNames = new Map<string, string>();
   const pool = new Pool({
     ...connection,
     max: options.poolSize ?? 10,
@@ -84,7 +86,10 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
   // The same for a connection that dies while checked out between two queries (inside a
   // transaction, say): the pool listens only to idle ones. The query in flight fails on its own,
   // and the pool discards the dead connection when it comes back.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    nameStatements(client, statementNames);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (options.migrate !== false) {
     try {
@@ -98,7 +103,30 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
       throw error;
     }
   }
-  return failClosed(new SqlStorage(db));
+  const onPrepare = (text: string) => {
+    statementNames.set(
+      text,
+      `latchkey_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+    );
+  };
+  return failClosed(new SqlStorage(db, { dialect: 'postgres', onPrepare }));
+}
+
+/**
+ * The hot queries (prepared-query.ts) run as named statements: PostgreSQL parses each once per
+ * connection and may then keep its plan, instead of parsing and planning the text on every call
+ * (the rotation statement alone has five CTEs). Kysely hands pg the SQL text and values; a text
+ * registered in `names` goes out under its name. Other queries stay unnamed, so statements whose
+ * text varies (IN lists) never pile up on a connection.
+ */
+function nameStatements(client: PoolClient, names: ReadonlyMap<string, string>): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+    const name =
+      typeof config === 'string' && callback === undefined ? names.get(config) : undefined;
+    if (name !== undefined) return query({ name, text: config, values });
+    return callback === undefined ? query(config, values) : query(config, values, callback);
+  }) as PoolClient['query'];
 }
 
 /** SQLSTATEs meaning "the database cannot be reached or is going away", not "this query failed". */

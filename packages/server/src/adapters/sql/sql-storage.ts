@@ -1,7 +1,6 @@
 // The storage ports over Kysely: one code path for SQLite and PostgreSQL. Queries stay within the
 // SQL both engines share (RETURNING included: SQLite has had it since 3.35).
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type {
   AuditEvent,
   AuditEventType,
@@ -17,8 +16,17 @@ import type {
   UserWithPassword,
 } from '../../core/model.js';
 import type { NewSession, NewUser, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
-import type { Database, SessionsTable, UsersTable } from './schema.js';
+import { PreparedQuery, type OnPrepare, type Param } from './prepared-query.js';
+import type { Database, RefreshTokensTable, SessionsTable, UsersTable } from './schema.js';
+import {
+  AuditInsert,
+  GroupCommitRotation,
+  SingleStatementRotation,
+  type RotationWriter,
+} from './refresh-rotation.js';
+import type { SqlDialectName } from './schema.js';
 import { SqlThrottleStore } from './sql-throttle-store.js';
+import { inTransaction } from './transactions.js';
 
 const toUser = (row: Selectable<UsersTable>): User => ({
   id: row.id,
@@ -35,7 +43,37 @@ const toUserWithPassword = (row: Selectable<UsersTable>): UserWithPassword => ({
   passwordHash: row.password_hash,
 });
 
-const toSession = (row: Selectable<SessionsTable>): Session => ({
+/** The columns a Session is made of. */
+const SESSION_COLUMNS = [
+  'sessions.id',
+  'sessions.user_id',
+  'sessions.client_id',
+  'sessions.strategy',
+  'sessions.created_at',
+  'sessions.last_seen_at',
+  'sessions.idle_expires_at',
+  'sessions.expires_at',
+  'sessions.ip',
+  'sessions.user_agent',
+  'sessions.revoked_at',
+] as const;
+
+type SessionRow = Pick<
+  Selectable<SessionsTable>,
+  | 'id'
+  | 'user_id'
+  | 'client_id'
+  | 'strategy'
+  | 'created_at'
+  | 'last_seen_at'
+  | 'idle_expires_at'
+  | 'expires_at'
+  | 'ip'
+  | 'user_agent'
+  | 'revoked_at'
+>;
+
+const toSession = (row: SessionRow): Session => ({
   id: row.id,
   userId: row.user_id,
   clientId: row.client_id,
@@ -52,45 +90,80 @@ const toSession = (row: Selectable<SessionsTable>): Session => ({
 const nullableNumber = (value: number | null): number | null =>
   value === null ? null : Number(value);
 
-/** Thrown inside the rotation transaction to roll it back when another rotation won. */
-class LostRotation extends Error {}
-
-/** PostgreSQL's serialization failure and deadlock: the transaction was rolled back, try again. */
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
-const TRANSACTION_ATTEMPTS = 3;
-
-function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
-}
+const toRefreshToken = (row: Selectable<RefreshTokensTable>): RefreshTokenRecord => ({
+  tokenHash: row.token_hash,
+  sessionId: row.session_id,
+  createdAt: Number(row.created_at),
+  rotatedAt: nullableNumber(row.rotated_at),
+  successorHash: row.successor_hash,
+  successorSealed: row.successor_sealed,
+});
 
 /**
- * Runs `work` in a transaction, again (up to three attempts in all, after a short random pause) when
- * PostgreSQL aborts it as a deadlock victim or serialization failure. `work` must do nothing
- * outside the transaction: a rolled-back attempt leaves no trace.
+ * The queries on the refresh path, built once (prepared-query.ts). They name their columns: on
+ * PostgreSQL they are named statements, and a column added by a later migration (a rolling
+ * upgrade) must not change the result of a statement a connection already prepared.
  */
-export async function inTransaction<T>(
-  db: Kysely<Database>,
-  work: (trx: Transaction<Database>) => Promise<T>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db.transaction().execute(work);
-    } catch (error) {
-      if (attempt >= TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
-      await sleep(attempt * (5 + Math.random() * 20));
-    }
-  }
+function prepareQueries(db: Kysely<Database>, onPrepare: OnPrepare | undefined) {
+  return {
+    refreshToken: new PreparedQuery<{ tokenHash: string }, Selectable<RefreshTokensTable>>(
+      (p) =>
+        db
+          .selectFrom('refresh_tokens')
+          .select([
+            'token_hash',
+            'session_id',
+            'created_at',
+            'rotated_at',
+            'successor_hash',
+            'successor_sealed',
+          ])
+          .where('token_hash', '=', p('tokenHash')),
+      onPrepare,
+    ),
+    refreshTokenWithSession: new PreparedQuery(
+      (p: Param<{ tokenHash: string }>) =>
+        db
+          .selectFrom('refresh_tokens as t')
+          .innerJoin('sessions', 'sessions.id', 't.session_id')
+          .select(SESSION_COLUMNS)
+          .select([
+            't.token_hash',
+            't.created_at as token_created_at',
+            't.rotated_at',
+            't.successor_hash',
+            't.successor_sealed',
+          ])
+          .where('t.token_hash', '=', p('tokenHash')),
+      onPrepare,
+    ),
+  };
+}
+
+export interface SqlStorageOptions {
+  readonly dialect: SqlDialectName;
+  readonly onPrepare?: OnPrepare;
 }
 
 export class SqlStorage implements Storage {
   private readonly throttles: SqlThrottleStore;
+  private readonly rotations: RotationWriter;
+  private readonly audit: AuditInsert;
+  private readonly queries: ReturnType<typeof prepareQueries>;
 
   constructor(
     private readonly db: Kysely<Database>,
+    options: SqlStorageOptions,
     private readonly onClose: () => Promise<void> = () => db.destroy(),
   ) {
+    const { dialect, onPrepare } = options;
     this.throttles = new SqlThrottleStore(db);
+    this.rotations =
+      dialect === 'postgres'
+        ? new SingleStatementRotation(db, onPrepare)
+        : new GroupCommitRotation(db);
+    this.audit = new AuditInsert(db, onPrepare);
+    this.queries = prepareQueries(db, onPrepare);
   }
 
   // --- users ---------------------------------------------------------------------------------
@@ -349,71 +422,23 @@ export class SqlStorage implements Storage {
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
-    const row = await this.db
-      .selectFrom('refresh_tokens')
-      .selectAll()
-      .where('token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const row = await this.queries.refreshToken.executeTakeFirst(this.db, { tokenHash });
+    return row ? toRefreshToken(row) : null;
+  }
+
+  async findRefreshTokenWithSession(
+    tokenHash: string,
+  ): Promise<{ token: RefreshTokenRecord; session: Session } | null> {
+    const row = await this.queries.refreshTokenWithSession.executeTakeFirst(this.db, { tokenHash });
     if (!row) return null;
     return {
-      tokenHash: row.token_hash,
-      sessionId: row.session_id,
-      createdAt: Number(row.created_at),
-      rotatedAt: nullableNumber(row.rotated_at),
-      successorHash: row.successor_hash,
-      successorSealed: row.successor_sealed,
+      token: toRefreshToken({ ...row, session_id: row.id, created_at: row.token_created_at }),
+      session: toSession(row),
     };
   }
 
-  async rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'> {
-    try {
-      return await inTransaction(this.db, async (trx) => {
-        const presented = await trx
-          .selectFrom('refresh_tokens')
-          .select('session_id')
-          .where('token_hash', '=', input.presentedHash)
-          .executeTakeFirst();
-        if (!presented) return 'already_rotated';
-        // The session row first, then the token rows: the order revokeSessions takes them in, so on
-        // PostgreSQL a rotation racing a revocation of its family waits instead of deadlocking.
-        await trx
-          .updateTable('sessions')
-          .set({ last_seen_at: input.now, idle_expires_at: input.idleExpiresAt })
-          .where('id', '=', presented.session_id)
-          .execute();
-        // The conditional update is the compare-and-set: on PostgreSQL a concurrent rotation of the
-        // same row waits for our commit, re-checks `rotated_at IS NULL` and updates nothing.
-        const won = await trx
-          .updateTable('refresh_tokens')
-          .set({
-            rotated_at: input.now,
-            successor_hash: input.successor.tokenHash,
-            successor_sealed: input.successor.sealed,
-          })
-          .where('token_hash', '=', input.presentedHash)
-          .where('rotated_at', 'is', null)
-          .returning('session_id')
-          .executeTakeFirst();
-        // Lost: roll the slide back too, so a losing rotation changes nothing.
-        if (!won) throw new LostRotation();
-        await trx
-          .insertInto('refresh_tokens')
-          .values({
-            token_hash: input.successor.tokenHash,
-            session_id: won.session_id,
-            created_at: input.now,
-            rotated_at: null,
-            successor_hash: null,
-            successor_sealed: null,
-          })
-          .execute();
-        if (input.audit) await insertAudit(trx, input.audit);
-        return 'rotated';
-      });
-    } catch (error) {
-      if (error instanceof LostRotation) return 'already_rotated';
-      throw error;
-    }
+  rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'> {
+    return this.rotations.rotate(input);
   }
 
   // --- revocation log ------------------------------------------------------------------------
@@ -462,7 +487,7 @@ export class SqlStorage implements Storage {
   // --- audit ---------------------------------------------------------------------------------
 
   async appendAudit(event: NewAuditEvent): Promise<void> {
-    await insertAudit(this.db, event);
+    await this.audit.append(this.db, event);
   }
 
   async listAudit(query: {
@@ -609,20 +634,4 @@ function toRevocation(row: {
     at: Number(row.at),
     until: Number(row.until),
   };
-}
-
-function insertAudit(db: Kysely<Database>, event: NewAuditEvent): Promise<unknown> {
-  return db
-    .insertInto('audit_events')
-    .values({
-      type: event.type,
-      at: event.at,
-      user_id: event.userId,
-      session_id: event.sessionId,
-      client_id: event.clientId,
-      ip: event.ip,
-      user_agent: event.userAgent,
-      detail: JSON.stringify(event.detail),
-    })
-    .execute();
 }

@@ -37,7 +37,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqlStor
       throw error;
     }
   }
-  return new SqlStorage(db);
+  return new SqlStorage(db, { dialect: 'sqlite' });
 }
 
 /**
