@@ -260,9 +260,11 @@ function countOnFinish(route: RouteMetrics, request: FastifyRequest, reply: Fast
 function containsNul(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (value === null || typeof value !== 'object' || depth > 32) return false;
-  return Object.entries(value).some(
-    ([key, inner]) => key.includes('\u0000') || containsNul(inner, depth + 1),
-  );
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key.includes('\u0000') || containsNul(record[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 /** RFC 6749 section 3.2: a parameter may not be repeated. */

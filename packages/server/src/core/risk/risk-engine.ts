@@ -97,7 +97,12 @@ export class RiskEngine {
     // cookie session) needs neither parsing nor a read.
     const exact = `${context.ip ?? ''}\n${context.userAgent ?? ''}`;
     const verified = this.verified.get(session.id);
-    if (!options.complete && verified?.exact === exact) return 'allow';
+    if (verified?.exact === exact) {
+      if (!options.complete) return 'allow';
+      // Stored and current context the same strings (a steady client's refreshes): their parsed
+      // forms are equal too, so there is nothing to compare.
+      if (session.ip === context.ip && session.userAgent === context.userAgent) return 'allow';
+    }
     const current = this.describe(context.ip, context.userAgent);
     let reference = session;
     if (!options.complete) {
