@@ -30,7 +30,21 @@ export interface Principal {
   readonly passwordChangeRequired: boolean;
 }
 
-const BEARER = /^Bearer +(\S+)\s*$/i;
+/**
+ * The token of `Bearer <token>` (RFC 6750: the scheme in any case, then spaces), trailing
+ * whitespace dropped, or undefined. Read by hand: a regular expression over a 500-byte header cost
+ * a microsecond a request. What the token holds is for verification to judge: anything but a
+ * strict compact JWS, whitespace inside included, is refused there with the same answer.
+ */
+export function bearerToken(header: string): string | undefined {
+  if (header.charCodeAt(6) !== 0x20 || header.slice(0, 6).toLowerCase() !== 'bearer') {
+    return undefined;
+  }
+  let start = 7;
+  while (header.charCodeAt(start) === 0x20) start++;
+  const token = header.slice(start).trimEnd();
+  return token === '' ? undefined : token;
+}
 
 export interface AuthenticatorDeps {
   readonly accessTokens: AccessTokens;
@@ -91,7 +105,7 @@ export class Authenticator {
   }
 
   private async authenticateBearer(header: string): Promise<Principal> {
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     if (token === undefined) throw invalidBearerToken();
     const claims = await this.deps.accessTokens.verify(token);
     if (!claims) throw invalidBearerToken();
