@@ -6,6 +6,7 @@
 import type { Session } from '../../core/model.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
 import type { CachedSession, SessionCache } from '../../ports/session-cache.js';
+import { BatchedGet } from './batched-get.js';
 import type { RedisConnection } from './connect.js';
 
 const TOMBSTONE = '-';
@@ -59,11 +60,21 @@ function decode(value: string): CachedSession | undefined {
   };
 }
 
+function parse(value: string | null): CachedSession | 'revoked' | undefined {
+  if (value === null) return undefined;
+  if (value === TOMBSTONE) return 'revoked';
+  return decode(value);
+}
+
 export class RedisSessionCache implements SessionCache {
+  private readonly lookups: BatchedGet;
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly prefix = 'lk:s:',
-  ) {}
+  ) {
+    this.lookups = new BatchedGet(redis);
+  }
 
   private key(secretHash: string): string {
     return this.prefix + secretHash;
@@ -77,11 +88,10 @@ export class RedisSessionCache implements SessionCache {
     }
   }
 
-  async lookup(secretHash: string): Promise<CachedSession | 'revoked' | undefined> {
-    const value = await this.call(() => this.redis.get(this.key(secretHash)));
-    if (value === null) return undefined;
-    if (value === TOMBSTONE) return 'revoked';
-    return decode(value);
+  lookup(secretHash: string): Promise<CachedSession | 'revoked' | undefined> {
+    return this.lookups.get(this.key(secretHash)).then(parse, (error: unknown) => {
+      throw new DependencyUnavailableError('redis', { cause: error });
+    });
   }
 
   async remember(secretHash: string, session: Session, now: number): Promise<void> {
