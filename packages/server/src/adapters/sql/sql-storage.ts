@@ -17,14 +17,19 @@ import type {
 } from '../../core/model.js';
 import type { NewSession, NewUser, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
 import { PreparedQuery, type OnPrepare, type Param } from './prepared-query.js';
-import type { Database, RefreshTokensTable, SessionsTable, UsersTable } from './schema.js';
+import type {
+  Database,
+  RefreshTokensTable,
+  SessionsTable,
+  SqlDialectName,
+  UsersTable,
+} from './schema.js';
 import {
   AuditInsert,
   GroupCommitRotation,
   SingleStatementRotation,
   type RotationWriter,
 } from './refresh-rotation.js';
-import type { SqlDialectName } from './schema.js';
 import { SqlThrottleStore } from './sql-throttle-store.js';
 import { inTransaction } from './transactions.js';
 
