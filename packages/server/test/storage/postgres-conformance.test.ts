@@ -33,6 +33,29 @@ const user = (id: string) => ({
   createdAt: T0,
 });
 
+/** A user with one hybrid session and its first refresh token, stored through `store`. */
+async function createFamily(store: SqlStorage, prefix: string) {
+  const owner = user(randomSchemaName(prefix));
+  await store.createUser(owner);
+  const sessionId = `ses_${owner.id}`;
+  await store.createSession({
+    id: sessionId,
+    userId: owner.id,
+    clientId: 'app',
+    strategy: 'hybrid',
+    secretHash: null,
+    createdAt: T0,
+    lastSeenAt: T0,
+    idleExpiresAt: T0 + 3_600_000,
+    expiresAt: T0 + 86_400_000,
+    ip: null,
+    userAgent: null,
+  });
+  const tokenHash = `rt_${owner.id}`;
+  await store.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
+  return { sessionId, tokenHash };
+}
+
 describe('PostgreSQL storage', { skip }, () => {
   const schemas: string[] = [];
   async function freshSchema(): Promise<string> {
@@ -64,27 +87,7 @@ describe('PostgreSQL storage', { skip }, () => {
       await second?.close();
     });
 
-    async function family(prefix: string) {
-      const owner = user(randomSchemaName(prefix));
-      await first.createUser(owner);
-      const sessionId = `ses_${owner.id}`;
-      await first.createSession({
-        id: sessionId,
-        userId: owner.id,
-        clientId: 'app',
-        strategy: 'hybrid',
-        secretHash: null,
-        createdAt: T0,
-        lastSeenAt: T0,
-        idleExpiresAt: T0 + 3_600_000,
-        expiresAt: T0 + 86_400_000,
-        ip: null,
-        userAgent: null,
-      });
-      const tokenHash = `rt_${owner.id}`;
-      await first.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
-      return { sessionId, tokenHash };
-    }
+    const family = (prefix: string) => createFamily(first, prefix);
 
     it('gives a token exactly one successor when 20 rotations race over two pools', async () => {
       for (let round = 0; round < 5; round++) {
@@ -155,24 +158,7 @@ describe('PostgreSQL storage', { skip }, () => {
     }
 
     async function rotateFamily(prefix: string): Promise<string> {
-      const owner = user(randomSchemaName(prefix));
-      await store.createUser(owner);
-      const sessionId = `ses_${owner.id}`;
-      await store.createSession({
-        id: sessionId,
-        userId: owner.id,
-        clientId: 'app',
-        strategy: 'hybrid',
-        secretHash: null,
-        createdAt: T0,
-        lastSeenAt: T0,
-        idleExpiresAt: T0 + 3_600_000,
-        expiresAt: T0 + 86_400_000,
-        ip: null,
-        userAgent: null,
-      });
-      const tokenHash = `rt_${owner.id}`;
-      await store.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
+      const { sessionId, tokenHash } = await createFamily(store, prefix);
       assert.ok(await store.findRefreshTokenWithSession(tokenHash));
       assert.equal(
         await store.rotateRefreshToken({
