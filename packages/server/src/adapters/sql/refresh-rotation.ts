@@ -32,16 +32,8 @@ interface RotationValues {
   readonly successorSealed: string;
 }
 
-interface AuditValues {
-  readonly type: string;
-  readonly at: number;
-  readonly userId: string | null;
-  readonly sessionId: string | null;
-  readonly clientId: string | null;
-  readonly ip: string | null;
-  readonly userAgent: string | null;
-  readonly detail: string;
-}
+/** An audit event as stored: its detail as JSON text. */
+type AuditValues = Omit<NewAuditEvent, 'detail'> & { readonly detail: string };
 
 const rotationValues = (input: RotateRefreshTokenInput): RotationValues => ({
   presentedHash: input.presentedHash,
@@ -97,6 +89,19 @@ export class SingleStatementRotation implements RotationWriter {
   }
 }
 
+/** The compare-and-set: the presented token records its successor only if not rotated yet. */
+function markRotated(db: Kysely<Database>, p: Param<RotationValues>) {
+  return db
+    .updateTable('refresh_tokens')
+    .set({
+      rotated_at: p('now'),
+      successor_hash: p('successorHash'),
+      successor_sealed: p('successorSealed'),
+    })
+    .where('token_hash', '=', p('presentedHash'))
+    .where('rotated_at', 'is', null);
+}
+
 /** The audit row as a select list of typed parameters (INSERT … SELECT infers no column types). */
 function auditSelection(p: Param<AuditValues>) {
   return [
@@ -129,17 +134,9 @@ function rotationStatement(
         )
         .forUpdate(),
     )
-    .with('won', (qb) =>
-      qb
-        .updateTable('refresh_tokens')
-        .set({
-          rotated_at: p('now'),
-          successor_hash: p('successorHash'),
-          successor_sealed: p('successorSealed'),
-        })
-        .where('token_hash', '=', p('presentedHash'))
-        .where('rotated_at', 'is', null)
-        .where('session_id', 'in', (eb) => eb.selectFrom('locked').select('locked.id'))
+    .with('won', () =>
+      markRotated(db, p)
+        .where(sql<boolean>`session_id in (select id from locked)`)
         .returning(['session_id']),
     )
     .with('slid', (qb) =>
@@ -251,18 +248,7 @@ class RotationStatements {
   private readonly audit: AuditInsert;
 
   constructor(db: Kysely<Database>) {
-    this.compareAndSet = new PreparedQuery((p) =>
-      db
-        .updateTable('refresh_tokens')
-        .set({
-          rotated_at: p('now'),
-          successor_hash: p('successorHash'),
-          successor_sealed: p('successorSealed'),
-        })
-        .where('token_hash', '=', p('presentedHash'))
-        .where('rotated_at', 'is', null)
-        .returning('session_id'),
-    );
+    this.compareAndSet = new PreparedQuery((p) => markRotated(db, p).returning('session_id'));
     this.slide = new PreparedQuery((p) =>
       db
         .updateTable('sessions')
