@@ -5,7 +5,7 @@ import { openSqliteStorage } from './sql/sqlite.js';
 
 /** The store the config names: PostgreSQL for a `postgres://` URL, else SQLite in `dataDir`. */
 export async function openStorage(
-  config: Pick<LatchkeyConfig, 'databaseUrl' | 'dataDir'>,
+  config: Pick<LatchkeyConfig, 'databaseUrl' | 'databaseStatementTimeout' | 'dataDir'>,
   options: { migrate?: boolean } = {},
 ): Promise<Storage> {
   const migrate = options.migrate ?? true;
@@ -15,7 +15,11 @@ export async function openStorage(
     if (!/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
       throw new Error('databaseUrl: only postgres:// and postgresql:// URLs are supported');
     }
-    return openPostgresStorage({ url: config.databaseUrl, migrate });
+    return openPostgresStorage({
+      url: config.databaseUrl,
+      migrate,
+      statementTimeoutMs: config.databaseStatementTimeout * 1000,
+    });
   }
   return openSqliteStorage({ dataDir: config.dataDir, migrate });
 }

@@ -29,6 +29,7 @@ const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   LATCHKEY_DATA_DIR: 'dataDir',
   LATCHKEY_ISSUER: 'issuer',
   LATCHKEY_DATABASE_URL: 'databaseUrl',
+  LATCHKEY_DATABASE_STATEMENT_TIMEOUT: 'databaseStatementTimeout',
   LATCHKEY_REDIS_URL: 'redisUrl',
   LATCHKEY_LOG_LEVEL: 'logLevel',
   LATCHKEY_HS256_SECRET: 'tokens.hs256Secret',

@@ -176,6 +176,9 @@ export const fileShape = {
   port: field(integer(0, 65_535), 8080), // 0: an ephemeral port, for tests
   dataDir: field(nonEmptyString, './data'),
   databaseUrl: field(nullable(urlWithScheme(['postgres:', 'postgresql:'])), null), // null: SQLite
+  // PostgreSQL only: how long a statement may run or wait for a lock before it is cancelled and
+  // the request answered 503. 0: no limit.
+  databaseStatementTimeout: field(duration(0, 3_600), '5s'),
   // redis+sentinel://h1:26379,h2:26379/master and redis+cluster://h1:6379,h2:6379 name several nodes.
   redisUrl: field(nullable(redisUrl), null), // null: no Redis
   // Addresses or CIDR ranges of the proxies in front of Latchkey. X-Forwarded-For is read only

@@ -37,6 +37,8 @@ export interface LatchkeyConfig {
   readonly dataDir: string;
   /** `null` means the embedded SQLite database in `dataDir`. */
   readonly databaseUrl: string | null;
+  /** Seconds; PostgreSQL only; 0 means no limit. */
+  readonly databaseStatementTimeout: number;
   readonly redisUrl: string | null;
   /** Proxies (addresses, CIDR ranges) whose X-Forwarded-For is believed; `false`: none. */
   readonly trustProxy: false | readonly string[];

@@ -143,6 +143,7 @@ void describe('file values', () => {
       port: 0,
       dataDir: '/var/lib/latchkey',
       databaseUrl: 'postgres://latchkey@db/latchkey',
+      databaseStatementTimeout: '1m',
       redisUrl: 'rediss://cache:6380/0',
       logLevel: 'warn',
       cookies: { sameSite: 'strict' },
@@ -165,6 +166,7 @@ void describe('file values', () => {
     });
     assert.equal(config.issuer, 'https://auth.example.com');
     assert.equal(config.port, 0);
+    assert.equal(config.databaseStatementTimeout, 60);
     assert.deepEqual(config.cookies, { sameSite: 'strict', secure: true });
     assert.deepEqual(config.session, {
       idleTtl: 1800,
@@ -434,6 +436,14 @@ void describe('refusals', () => {
     for (const redisUrl of ['http://h:6379', 'h:6379', '']) assertRefused({ redisUrl }, 'redisUrl');
   });
 
+  void it('bound the database statement timeout, 0 meaning none', () => {
+    assert.equal(validateConfig({}).databaseStatementTimeout, 5);
+    assert.equal(validateConfig({ databaseStatementTimeout: 0 }).databaseStatementTimeout, 0);
+    for (const databaseStatementTimeout of [-1, '2h', '500ms', 1.5]) {
+      assertRefused({ databaseStatementTimeout }, 'databaseStatementTimeout');
+    }
+  });
+
   void it('never quote values back, since they may be secrets', () => {
     const message = problemsOf({
       databaseUrl: 'mysql://root:hunter2-db@h/db',
@@ -538,6 +548,7 @@ void describe('environment overrides', () => {
         LATCHKEY_DATA_DIR: '/srv/data',
         LATCHKEY_ISSUER: 'https://id.example.org',
         LATCHKEY_DATABASE_URL: 'postgres://u@db/latchkey',
+        LATCHKEY_DATABASE_STATEMENT_TIMEOUT: '30s',
         LATCHKEY_REDIS_URL: 'redis://cache',
         LATCHKEY_LOG_LEVEL: 'debug',
         LATCHKEY_HS256_SECRET: SECRET,
@@ -548,6 +559,7 @@ void describe('environment overrides', () => {
     assert.equal(config.dataDir, '/srv/data');
     assert.equal(config.issuer, 'https://id.example.org');
     assert.equal(config.databaseUrl, 'postgres://u@db/latchkey');
+    assert.equal(config.databaseStatementTimeout, 30);
     assert.equal(config.redisUrl, 'redis://cache');
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.tokens.hs256Secret, SECRET);

@@ -219,6 +219,57 @@ describe('PostgreSQL storage', { skip }, () => {
     });
   });
 
+  describe('statement timeout', () => {
+    let schema: string;
+    let store: SqlStorage;
+    before(async () => {
+      schema = await freshSchema();
+      store = await openPostgresStorage({
+        url: TEST_DATABASE_URL,
+        schema,
+        statementTimeoutMs: 300,
+      });
+      // Inserting a user and deleting audit events both take a second, in this schema only.
+      await queryTestDatabase(
+        `create function slow_statement() returns trigger language plpgsql as
+           $$ begin perform pg_sleep(1); return null; end $$;
+         create trigger slow_signup before insert on users
+           for each statement execute function slow_statement();
+         create trigger slow_prune before delete on audit_events
+           for each statement execute function slow_statement();`,
+        [],
+        schema,
+      );
+    });
+    after(() => store?.close());
+
+    it('cancels a request’s statement that runs past it, as the database being unavailable', async () => {
+      await assert.rejects(store.createUser(user('usr_slow')), {
+        name: 'DependencyUnavailableError',
+      });
+      const [row] = await queryTestDatabase<{ n: number }>(
+        'select count(*)::int as n from users',
+        [],
+        schema,
+      );
+      assert.equal(row?.n, 0);
+    });
+
+    it('lets the background prunes run longer than a request may', async () => {
+      await store.appendAudit({
+        type: 'signup',
+        at: T0,
+        userId: null,
+        sessionId: null,
+        clientId: null,
+        ip: null,
+        userAgent: null,
+        detail: {},
+      });
+      assert.equal(await store.pruneAudit(T0 + 1), 1);
+    });
+  });
+
   describe('migrations', () => {
     const migrationNames = async (schema: string) =>
       (
@@ -326,7 +377,11 @@ describe('PostgreSQL storage', { skip }, () => {
         const url = new URL(TEST_DATABASE_URL);
         url.searchParams.set('options', `-c search_path=${schema}`);
         const withScheme = `${scheme}${url.toString().slice(url.protocol.length)}`;
-        const store = await openStorage({ databaseUrl: withScheme, dataDir: '/nonexistent' });
+        const store = await openStorage({
+          databaseUrl: withScheme,
+          databaseStatementTimeout: 5,
+          dataDir: '/nonexistent',
+        });
         try {
           assert.ok(await store.createUser(user(`usr_${schema}`)));
         } finally {

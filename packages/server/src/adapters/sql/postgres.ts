@@ -2,7 +2,14 @@
 // instances share one database; the atomic operations rely on row locks under READ COMMITTED.
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { createHash } from 'node:crypto';
-import { Pool, types as pgTypes, type CustomTypesConfig, type PoolClient } from 'pg';
+import {
+  Pool,
+  types as pgTypes,
+  type Client,
+  type CustomTypesConfig,
+  type PoolClient,
+  type PoolConfig,
+} from 'pg';
 import { DependencyUnavailableError } from '../../core/errors.js';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -21,7 +28,20 @@ export interface PostgresOptions {
   readonly migrate?: boolean;
   /** Connections in the pool; 10 by default. */
   readonly poolSize?: number;
+  /**
+   * Milliseconds a statement may run, lock waits included, before PostgreSQL cancels it and the
+   * request fails with 503; also how long a transaction may sit idle. 0: no limit. 5,000 by default.
+   */
+  readonly statementTimeoutMs?: number;
 }
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
+/**
+ * How much longer than the statement timeout this side waits for an answer before it gives the
+ * connection up. PostgreSQL's own cancellation normally answers first; this catches a database or
+ * network that has stopped answering altogether, where nothing would ever arrive.
+ */
+const UNANSWERED_MARGIN_MS = 2_000;
 
 const INT8_OID = 20;
 const INT8_ARRAY_OID = 1016;
@@ -71,15 +91,50 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
     options.schema === undefined
       ? { connectionString: options.url }
       : pinSchema(options.url, options.schema);
-  const statementNames = new Map<string, string>();
-  const pool = new Pool({
+  const baseConfig: PoolConfig = {
     ...connection,
-    max: options.poolSize ?? 10,
     types: latchkeyTypes,
     fallback_application_name: 'latchkey',
     // Fail a request (and readiness) instead of waiting forever for an unreachable database.
     connectionTimeoutMillis: 10_000,
+    // Let the kernel notice a peer that vanished without closing the connection.
+    keepAlive: true,
+  };
+  if (options.migrate !== false) {
+    // Migrations run on a connection of their own, without the timeouts below: a migration on a
+    // large table may rightly take longer than a request may wait. So does pruning (below).
+    await migrate(openPool({ ...baseConfig, max: 1 }), options.schema);
+  }
+  const statementNames = new Map<string, string>();
+  const pool = openPool(
+    {
+      ...baseConfig,
+      ...requestTimeouts(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
+      max: options.poolSize ?? 10,
+    },
+    (client) => {
+      nameStatements(client, statementNames);
+      dropWhenUnanswered(client);
+    },
+  );
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const onPrepare = (text: string) => {
+    statementNames.set(
+      text,
+      `latchkey_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
+    );
+  };
+  // Pruning runs on a pool of its own, without the timeouts: one connection, opened every few
+  // minutes for the prune and closed when idle.
+  const maintenanceDb = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: openPool({ ...baseConfig, max: 1 }) }),
   });
+  return failClosed(new SqlStorage(db, { dialect: 'postgres', onPrepare, maintenanceDb }));
+}
+
+/** A pool that drops dead connections instead of letting their errors end the process. */
+function openPool(config: PoolConfig, onConnect?: (client: PoolClient) => void): Pool {
+  const pool = new Pool(config);
   // An idle connection that dies (database restart, network) is dropped from the pool and the next
   // query opens a fresh one; without a listener the error event would end the process.
   pool.on('error', () => undefined);
@@ -88,28 +143,56 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Sql
   // and the pool discards the dead connection when it comes back.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
-    nameStatements(client, statementNames);
+    onConnect?.(client);
   });
+  return pool;
+}
+
+/** Applies the migrations through `pool`, then closes it. */
+async function migrate(pool: Pool, schema: string | undefined): Promise<void> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  if (options.migrate !== false) {
-    try {
-      // Kysely looks for its migration table in every schema unless told which one, so another
-      // schema's table (another tenant, a parallel test) would be taken for ours.
-      const schema = options.schema ?? (await currentSchema(db));
-      await migrateToLatest(db as Kysely<unknown>, 'postgres', { migrationTableSchema: schema });
-    } catch (error) {
-      // A refused or failed migration must not leave the pool open behind it.
-      await db.destroy();
-      throw error;
-    }
+  try {
+    // Kysely looks for its migration table in every schema unless told which one, so another
+    // schema's table (another tenant, a parallel test) would be taken for ours.
+    const migrationTableSchema = schema ?? (await currentSchema(db));
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', { migrationTableSchema });
+  } finally {
+    await db.destroy();
   }
-  const onPrepare = (text: string) => {
-    statementNames.set(
-      text,
-      `latchkey_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`,
-    );
+}
+
+/**
+ * The pool settings that bound how long a request can wait on the database. PostgreSQL enforces
+ * the first two, so a statement stuck behind a lock is cancelled (freeing its connection) and a
+ * transaction left open by a frozen instance releases its locks; pg enforces the third.
+ */
+function requestTimeouts(statementTimeoutMs: number): PoolConfig {
+  if (statementTimeoutMs === 0) return {};
+  return {
+    statement_timeout: statementTimeoutMs,
+    idle_in_transaction_session_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + UNANSWERED_MARGIN_MS,
   };
-  return failClosed(new SqlStorage(db, { dialect: 'postgres', onPrepare }));
+}
+
+/**
+ * After pg's own read timeout the connection still waits for the answer it gave up on, and every
+ * later query on it would queue behind that. The socket is closed instead, so the pool discards
+ * the connection and the next request gets a fresh one.
+ */
+function dropWhenUnanswered(client: PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (error instanceof Error && error.message === READ_TIMEOUT_MESSAGE) {
+        // A pool client is a Client at run time; @types/pg leaves `connection` off PoolClient.
+        (client as unknown as Client).connection.stream.destroy();
+      }
+      throw error;
+    });
+  }) as PoolClient['query'];
 }
 
 /**
@@ -129,38 +212,48 @@ function nameStatements(client: PoolClient, names: ReadonlyMap<string, string>):
   }) as PoolClient['query'];
 }
 
-/** SQLSTATEs meaning "the database cannot be reached or is going away", not "this query failed". */
-const CONNECTION_SQLSTATE = /^(08|57P0[1-3]$|53300$)/;
-const CONNECTION_ERRNOS = new Set([
+/** What pg's query_timeout rejects with. */
+const READ_TIMEOUT_MESSAGE = 'Query read timeout';
+/**
+ * SQLSTATEs meaning "the database cannot be reached, is going away, or did not answer in time",
+ * not "this query is wrong": connection exceptions (08), shutdown (57P01-3), too many connections
+ * (53300), a statement cancelled by statement_timeout (57014) or lock_timeout (55P03), and a
+ * transaction ended by idle_in_transaction_session_timeout (25P03).
+ */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]$|53300$|57014$|55P03$|25P03$)/;
+const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
 ]);
-/** What pg and Kysely say when the connection itself broke (these carry no code). */
-const CONNECTION_MESSAGE =
-  /connection terminated|not queryable|timeout exceeded when trying to connect|connection has been discarded/i;
+/** What pg and Kysely say when the connection broke or stopped answering (these carry no code). */
+const UNAVAILABLE_MESSAGE =
+  /connection terminated|not queryable|timeout exceeded when trying to connect|connection has been discarded|query read timeout/i;
 
-function isConnectionFailure(error: unknown): boolean {
+function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_SQLSTATE.test(code) || CONNECTION_ERRNOS.has(code))) {
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNOS.has(code))
+  ) {
     return true;
   }
-  return CONNECTION_MESSAGE.test(error.message);
+  return UNAVAILABLE_MESSAGE.test(error.message);
 }
 
 /**
- * The storage with lost connections reported as DependencyUnavailableError, so a request fails
- * closed with 503 `service_unavailable` (retry) rather than a 500. A transaction cut off this way
- * was rolled back by PostgreSQL, or committed just before: the operations are written so a retry
- * of either is safe (a retried refresh gets the same successor within the grace window).
+ * The storage with lost connections and unanswered statements reported as
+ * DependencyUnavailableError, so a request fails closed with 503 `service_unavailable` (retry)
+ * rather than a 500 or an endless wait. A transaction cut off this way was rolled back by
+ * PostgreSQL, or committed just before: the operations are written so a retry of either is safe (a retried refresh gets the same successor within the grace window).
  */
 function failClosed(storage: SqlStorage): SqlStorage {
   const wrapped = new Map<PropertyKey, unknown>();
   const translate = (error: unknown): never => {
-    throw isConnectionFailure(error)
+    throw isUnavailable(error)
       ? new DependencyUnavailableError('database', { cause: error })
       : error;
   };

@@ -148,6 +148,11 @@ function prepareQueries(db: Kysely<Database>, onPrepare: OnPrepare | undefined) 
 export interface SqlStorageOptions {
   readonly dialect: SqlDialectName;
   readonly onPrepare?: OnPrepare;
+  /**
+   * Where the background prunes run: deletes that may take long on a large table, so without the
+   * time limits of `db`, which is for requests. `db` by default; closed with the storage.
+   */
+  readonly maintenanceDb?: Kysely<Database>;
 }
 
 export class SqlStorage implements Storage {
@@ -155,13 +160,14 @@ export class SqlStorage implements Storage {
   private readonly rotations: RotationWriter;
   private readonly audit: AuditInsert;
   private readonly queries: ReturnType<typeof prepareQueries>;
+  private readonly maintenanceDb: Kysely<Database>;
 
   constructor(
     private readonly db: Kysely<Database>,
     options: SqlStorageOptions,
-    private readonly onClose: () => Promise<void> = () => db.destroy(),
   ) {
     const { dialect, onPrepare } = options;
+    this.maintenanceDb = options.maintenanceDb ?? db;
     this.throttles = new SqlThrottleStore(db);
     this.rotations =
       dialect === 'postgres'
@@ -482,7 +488,7 @@ export class SqlStorage implements Storage {
   }
 
   async pruneRevocations(now: number): Promise<number> {
-    const result = await this.db
+    const result = await this.maintenanceDb
       .deleteFrom('revocations')
       .where('until', '<', now)
       .executeTakeFirst();
@@ -520,7 +526,7 @@ export class SqlStorage implements Storage {
   }
 
   async pruneAudit(before: number): Promise<number> {
-    const result = await this.db
+    const result = await this.maintenanceDb
       .deleteFrom('audit_events')
       .where('at', '<', before)
       .executeTakeFirst();
@@ -620,8 +626,9 @@ export class SqlStorage implements Storage {
     await this.db.selectFrom('users').select('id').limit(1).execute();
   }
 
-  close(): Promise<void> {
-    return this.onClose();
+  async close(): Promise<void> {
+    await this.db.destroy();
+    if (this.maintenanceDb !== this.db) await this.maintenanceDb.destroy();
   }
 }
 
