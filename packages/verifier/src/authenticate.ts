@@ -30,8 +30,28 @@ export type AuthenticationResult =
 /** Seconds a client should wait after a 503 before retrying. */
 const RETRY_AFTER_SECONDS = '5';
 
-const BEARER = /^Bearer +(\S+) *$/i;
-const SCHEME = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?: |$)/;
+const SPACE = 0x20;
+
+/**
+ * What `Authorization: Bearer <token>` presents (RFC 6750: the scheme in any case, spaces, the
+ * token, optional trailing spaces): the token; `''` for a Bearer header without one; `null` for
+ * another scheme or none. Read by hand: two regular expressions over a 550-byte header cost most
+ * of a microsecond a request. Whitespace other than spaces inside the token is for verification
+ * to refuse, as any string that is not a strict compact JWS.
+ */
+export function bearerCredentials(header: string): string | null {
+  const schemeEnd = header.indexOf(' ');
+  const scheme = schemeEnd === -1 ? header : header.slice(0, schemeEnd);
+  if (scheme.length !== 6 || scheme.toLowerCase() !== 'bearer') return null;
+  if (schemeEnd === -1) return '';
+  let start = schemeEnd + 1;
+  while (header.charCodeAt(start) === SPACE) start++;
+  let end = header.length;
+  while (end > start && header.charCodeAt(end - 1) === SPACE) end--;
+  const token = header.slice(start, end);
+  // Two words after the scheme are not one token.
+  return token.includes(' ') ? '' : token;
+}
 
 const UNAUTHENTICATED: Problem = Object.freeze({
   type: 'urn:latchkey:problem:unauthenticated',
@@ -76,11 +96,10 @@ export async function authenticateRequest(
   if (typeof authorization !== 'string') {
     return unauthenticated(new VerifierError('token_invalid', 'several Authorization headers'));
   }
-  const scheme = SCHEME.exec(authorization)?.[1];
+  const token = bearerCredentials(authorization);
   // Another scheme (Basic, DPoP...) presents no Bearer token: the bare challenge says which to use.
-  if (scheme === undefined || scheme.toLowerCase() !== 'bearer') return unauthenticated(null);
-  const token = BEARER.exec(authorization)?.[1];
-  if (token === undefined) {
+  if (token === null) return unauthenticated(null);
+  if (token === '') {
     return unauthenticated(new VerifierError('token_invalid', 'malformed Bearer credentials'));
   }
   const result = await verifier.verify(token);
