@@ -21,10 +21,12 @@ import { MemorySessionCache } from './adapters/memory/session-cache.js';
 import { openStorage } from './adapters/open-storage.js';
 import { MaxMindGeoResolver } from './adapters/geo/maxmind.js';
 import { connectRedis, waitForRedis, type RedisConnection } from './adapters/redis/connect.js';
+import { RedisFloodCounts } from './adapters/redis/flood-counts.js';
 import { RedisRevocationFanout } from './adapters/redis/revocation-fanout.js';
 import { RedisSessionCache } from './adapters/redis/session-cache.js';
 import { RedisThrottleStore } from './adapters/redis/throttle-store.js';
 import type { GeoResolver } from './ports/geo.js';
+import type { SharedFloodCounts } from './ports/flood-counts.js';
 import type { ThrottleStore } from './ports/throttle.js';
 import type { SessionCache } from './ports/session-cache.js';
 import type { Storage } from './ports/storage.js';
@@ -56,6 +58,7 @@ export interface RedisServices {
   readonly connection: RedisConnection;
   readonly sessionCache: SessionCache;
   readonly throttles: ThrottleStore;
+  readonly floodCounts: SharedFloodCounts;
   readonly fanout: RedisRevocationFanout;
 }
 
@@ -225,6 +228,7 @@ function startRedis(url: string, prefix: string, hub: RevocationHub): RedisServi
     connection,
     sessionCache: new RedisSessionCache(connection, `${prefix}s:`),
     throttles: new RedisThrottleStore(connection, `${prefix}t:`),
+    floodCounts: new RedisFloodCounts(connection, `${prefix}f:`),
     fanout: new RedisRevocationFanout(connection, `${prefix}revocations`, (event) =>
       hub.publish(event),
     ),

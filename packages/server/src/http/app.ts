@@ -134,6 +134,9 @@ export function buildHttpApp(
   // JSON only (and forms on the OAuth endpoints): a text/plain body is how a cross-site form
   // smuggles JSON without a CORS preflight, so it gets 415 rather than a parse.
   app.removeContentTypeParser('text/plain');
+  const flood = new FloodLimiter(services.clock, services.config.rateLimits, {
+    shared: services.redis?.floodCounts,
+  });
   const streams = new OpenStreams();
   // Open event streams would hold `close()` forever: end them first.
   app.addHook('preClose', (done) => {
@@ -142,6 +145,7 @@ export function buildHttpApp(
   });
   app.addHook('onClose', (_instance, done) => {
     stopCountingRevocations();
+    flood.close();
     done();
   });
   app.setErrorHandler((error, request, reply) => {
@@ -153,8 +157,6 @@ export function buildHttpApp(
     secureAnswer(request, reply);
     return sendProblem(reply, new ProblemError('not_found'));
   });
-
-  const flood = new FloodLimiter(services.clock, services.config.rateLimits);
 
   async function authorize(
     spec: RouteSpec,
