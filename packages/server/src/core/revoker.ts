@@ -1,6 +1,6 @@
-// Every revocation goes through here: the store records it, the revocation log gets a sequenced
-// event, and the hub delivers it at once to this process's revocation state and subscribers.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Every revocation goes through here: the store records it and, in the same transaction, logs a
+// sequenced event; the hub then delivers the event at once to this process's revocation state and
+// subscribers, and the fan-out to the other instances.
 import type { SessionCache } from '../ports/session-cache.js';
 import type { RevocationLog, SessionStore, UserStore } from '../ports/storage.js';
 import type { AuditLog } from './audit.js';
@@ -22,16 +22,18 @@ export interface RevokerDeps {
   readonly fanout?: ((event: RevocationEvent) => Promise<void>) | undefined;
 }
 
-/**
- * Waits between attempts to log an event after the store took the change itself (about 2 s in
- * all): a lost connection must not leave a revocation that no instance hears of.
- */
-const APPEND_RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 400, 400, 400];
-
 export class Revoker {
   constructor(private readonly deps: RevokerDeps) {}
 
-  /** Ends sessions (cookie or refresh family) and the access tokens that carry their `sid`. */
+  /**
+   * Ends sessions (cookie or refresh family) and the access tokens that carry their `sid`.
+   *
+   * The shared cache is told first, then the store records the revocations and their log events in
+   * one transaction. In this order, a crash between the steps never leaves a revoked session's
+   * cookie accepted from the cache, nor a revocation that no instance hears of. When the store
+   * then fails, the cookies stay refused while their sessions stay live in the store: a retry
+   * finishes the revocation.
+   */
   async revokeSessions(
     ids: readonly string[],
     reason: RevokeReason,
@@ -39,36 +41,33 @@ export class Revoker {
   ): Promise<string[]> {
     const now = this.deps.clock.now();
     const cached = this.deps.sessionCache ? await this.deps.store.findSessionSecretHashes(ids) : [];
-    const revoked = await this.deps.store.revokeSessions(ids, now, reason);
-    const revokedIds = new Set(revoked);
-    const untombstoned = await this.tombstone(
-      cached.filter((entry) => revokedIds.has(entry.id)),
+    const untombstoned = await this.tombstone(cached, now);
+    const events = await this.deps.store.revokeSessions(
+      ids,
       now,
+      reason,
+      // A cached entry that could not be tombstoned stays live in the cache until the session
+      // would have expired; every instance refuses it (SessionService.resume checks the
+      // revocation state), so the event must last as long: in memory, in the log, across restarts.
+      (id) => Math.max(now + this.deps.maxAccessTtlMs, untombstoned.get(id) ?? 0),
     );
-    for (const id of revoked) {
-      await this.publish({
-        kind: 'session',
-        subjectId: id,
-        at: now,
-        // A cached entry that could not be tombstoned stays live in the cache until the session
-        // would have expired; every instance refuses it (SessionService.resume checks the
-        // revocation state), so the event must last as long: in memory, in the log, across restarts.
-        until: Math.max(now + this.deps.maxAccessTtlMs, untombstoned.get(id) ?? 0),
-      });
+    for (const event of events) {
+      await this.deliver(event);
       await this.deps.audit.record('session_revoked', {
         userId: actor.userId ?? null,
-        sessionId: id,
+        sessionId: event.subjectId,
         ...(actor.context ? { context: actor.context } : {}),
         detail: { reason },
       });
     }
-    return revoked;
+    return events.map((event) => event.subjectId);
   }
 
   /** Denies one access token (RFC 7009) until `untilMs`, the last moment it could be accepted. */
   async revokeAccessToken(jti: string, untilMs: number): Promise<void> {
     const now = this.deps.clock.now();
-    await this.publish({ kind: 'token', subjectId: jti, at: now, until: untilMs });
+    const event = { kind: 'token' as const, subjectId: jti, at: now, until: untilMs };
+    await this.deliver(await this.deps.store.appendRevocation(event));
   }
 
   /**
@@ -80,13 +79,11 @@ export class Revoker {
     const now = this.deps.clock.now();
     // floor + 1, not ceil: a token issued at an exact whole second must not survive.
     const epoch = Math.floor(now / 1000) + 1;
-    await this.deps.store.advanceEpoch(userId, epoch);
-    await this.publish({
-      kind: 'user',
-      subjectId: userId,
+    const event = await this.deps.store.advanceEpoch(userId, epoch, {
       at: epoch * 1000,
       until: now + this.deps.maxAccessTtlMs,
     });
+    await this.deliver(event);
     return epoch;
   }
 
@@ -108,30 +105,11 @@ export class Revoker {
     }
   }
 
-  private async publish(event: Omit<RevocationEvent, 'seq'>): Promise<void> {
-    const stored = await this.append(event);
-    this.deps.hub.publish(stored);
+  /** Hands a logged event to this process's revocation state and, at once, to the others. */
+  private async deliver(event: RevocationEvent): Promise<void> {
+    this.deps.hub.publish(event);
     // Best effort: the log is the record, which every instance follows anyway. A fan-out that
     // fails (Redis away) must not abort the revocation half-way.
-    await this.deps.fanout?.(stored).catch(() => undefined);
-  }
-
-  /**
-   * Appends to the log, again while the database is unreachable. By now the store has recorded the
-   * revocation (or epoch), so giving up at once would leave it unknown to every instance's
-   * revocation state: access tokens of a revoked session would live on until they expire, and a
-   * retrying client would find nothing left to revoke. A duplicate event (an insert that committed
-   * but whose answer was lost) is harmless; a missing one is not.
-   */
-  private async append(event: Omit<RevocationEvent, 'seq'>): Promise<RevocationEvent> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.deps.store.appendRevocation(event);
-      } catch (error) {
-        const delay = APPEND_RETRY_DELAYS_MS[attempt];
-        if (!(error instanceof DependencyUnavailableError) || delay === undefined) throw error;
-        await sleep(delay);
-      }
-    }
+    await this.deps.fanout?.(event).catch(() => undefined);
   }
 }

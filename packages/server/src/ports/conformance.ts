@@ -2,7 +2,7 @@
 // core relies on, above all that refresh rotation is a compare-and-set.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Session } from '../core/model.js';
+import type { RevokeReason, Session } from '../core/model.js';
 import type { NewSession, NewUser, Storage } from './storage.js';
 
 export interface ConformanceOptions {
@@ -57,6 +57,9 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
       await options.cleanup?.(store);
       await store.close();
     });
+    /** Revokes with events that matter for a minute; returns the revoked sessions' IDs. */
+    const revoke = async (ids: readonly string[], now: number, reason: RevokeReason = 'logout') =>
+      (await store.revokeSessions(ids, now, reason, () => now + 60_000)).map((e) => e.subjectId);
 
     describe('users', () => {
       it('creates a user and finds it by id and email, without the hash in public reads', async () => {
@@ -114,10 +117,16 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         assert.equal((await store.findUserById(user.id))?.epoch, 200);
         await store.setStatus(user.id, 'active', null);
         assert.equal((await store.findUserById(user.id))?.epoch, 200);
-        await store.advanceEpoch(user.id, 150);
+        await store.advanceEpoch(user.id, 150, { at: 150_000, until: T0 + 60_000 });
         assert.equal((await store.findUserById(user.id))?.epoch, 200);
-        await store.advanceEpoch(user.id, 300);
+        const event = await store.advanceEpoch(user.id, 300, { at: 300_000, until: T0 + 60_000 });
         assert.equal((await store.findUserById(user.id))?.epoch, 300);
+        // Logged with the epoch: what other instances and resource servers learn it from.
+        assert.deepEqual(
+          { ...event, seq: 0 },
+          { seq: 0, kind: 'user', subjectId: user.id, at: 300_000, until: T0 + 60_000 },
+        );
+        assert.deepEqual(await store.listRevocations({ after: event.seq - 1, limit: 1 }), [event]);
       });
     });
 
@@ -142,7 +151,7 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         const idleExpired = newSession(user.id, { idleExpiresAt: T0 + 10 });
         const revoked = newSession(user.id);
         for (const s of [older, newer, idleExpired, revoked]) await store.createSession(s);
-        await store.revokeSessions([revoked.id], T0 + 50, 'logout');
+        await revoke([revoked.id], T0 + 50);
         const live = await store.listActiveSessions(user.id, T0 + 100);
         assert.deepEqual(
           live.map((s) => s.id),
@@ -159,7 +168,7 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         const touched = await store.findSessionById(session.id);
         assert.equal(touched?.lastSeenAt, T0 + 5);
         assert.equal(touched?.idleExpiresAt, T0 + 7_200_000);
-        await store.revokeSessions([session.id], T0 + 6, 'logout');
+        await revoke([session.id], T0 + 6);
         await store.touchSession(session.id, T0 + 7, T0 + 9_000_000);
         assert.equal((await store.findSessionById(session.id))?.idleExpiresAt, T0 + 7_200_000);
       });
@@ -172,14 +181,72 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         await store.createSession(a);
         await store.createSession(b);
         await store.createRefreshToken({ tokenHash: unique('rt'), sessionId: b.id, createdAt: T0 });
-        assert.deepEqual(
-          (await store.revokeSessions([a.id, b.id], T0 + 1, 'logout')).sort(),
-          [a.id, b.id].sort(),
-        );
-        assert.deepEqual(await store.revokeSessions([a.id, b.id], T0 + 2, 'logout'), []);
+        assert.deepEqual((await revoke([a.id, b.id], T0 + 1)).sort(), [a.id, b.id].sort());
+        assert.deepEqual(await revoke([a.id, b.id], T0 + 2), []);
         assert.equal(await store.findSessionBySecretHash(a.secretHash!), null);
         assert.equal((await store.findSessionById(a.id))?.revokedAt, T0 + 1);
-        assert.deepEqual(await store.revokeSessions([], T0, 'logout'), []);
+        assert.deepEqual(await revoke([], T0), []);
+      });
+
+      it('logs an event for each session it revokes, in the same transaction', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const a = newSession(user.id);
+        const b = newSession(user.id);
+        await store.createSession(a);
+        await store.createSession(b);
+        const until = new Map([
+          [a.id, T0 + 10_000],
+          [b.id, T0 + 20_000],
+        ]);
+        const events = await store.revokeSessions([a.id, b.id], T0 + 1, 'logout', (id) =>
+          until.get(id)!,
+        );
+        assert.deepEqual(
+          events
+            .map(({ kind, subjectId, at, until }) => ({ kind, subjectId, at, until }))
+            .sort((x, y) => x.until - y.until),
+          [
+            { kind: 'session', subjectId: a.id, at: T0 + 1, until: T0 + 10_000 },
+            { kind: 'session', subjectId: b.id, at: T0 + 1, until: T0 + 20_000 },
+          ],
+        );
+        const cursor = Math.min(...events.map((e) => e.seq)) - 1;
+        const logged = await store.listRevocations({ after: cursor, limit: 100_000 });
+        for (const event of events)
+          assert.deepEqual(
+            logged.find((e) => e.seq === event.seq),
+            event,
+          );
+        // Already revoked: no second event.
+        const again = await store.revokeSessions([a.id], T0 + 2, 'logout', () => T0 + 30_000);
+        assert.deepEqual(again, []);
+        const last = events.reduce((x, y) => (x.seq > y.seq ? x : y));
+        assert.ok(
+          !(await store.listRevocations({ after: last.seq, limit: 100_000 })).some(
+            (e) => e.subjectId === a.id,
+          ),
+        );
+      });
+
+      it('revokes nothing when its events cannot be logged', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        const session = newSession(user.id);
+        await store.createSession(session);
+        await store.createRefreshToken({
+          tokenHash: unique('rt'),
+          sessionId: session.id,
+          createdAt: T0,
+        });
+        await assert.rejects(
+          store.revokeSessions([session.id], T0 + 1, 'logout', () => {
+            throw new Error('no event');
+          }),
+          /no event/,
+        );
+        assert.equal((await store.findSessionById(session.id))?.revokedAt, null);
+        assert.equal((await store.listActiveSessions(user.id, T0 + 2)).length, 1);
       });
 
       it('finds the secret hashes of cookie sessions only', async () => {
@@ -217,7 +284,7 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
         assert.equal(moved?.ip, '198.51.100.7');
         assert.equal(moved?.userAgent, 'second');
         assert.equal(moved?.lastSeenAt, session.lastSeenAt);
-        await store.revokeSessions([session.id], T0 + 1, 'logout');
+        await revoke([session.id], T0 + 1);
         await store.updateSessionContext(session.id, '203.0.113.9', 'third');
         assert.equal((await store.findSessionById(session.id))?.ip, '198.51.100.7');
       });
@@ -438,7 +505,7 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
 
       it('deletes a family with its session', async () => {
         const { session, tokenHash } = await family();
-        await store.revokeSessions([session.id], T0, 'refresh_token_reused');
+        await revoke([session.id], T0, 'refresh_token_reused');
         assert.equal(await store.findRefreshToken(tokenHash), null);
       });
     });

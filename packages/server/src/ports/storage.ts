@@ -41,8 +41,11 @@ export interface UserStore {
   /** Flags the user: sessions and tokens of the next logins are limited to changing the password. */
   requirePasswordChange(userId: string): Promise<void>;
   setStatus(userId: string, status: UserStatus, epoch: number | null): Promise<void>;
-  /** Moves the epoch forward only; never back. */
-  advanceEpoch(userId: string, epoch: number): Promise<void>;
+  /**
+   * Moves the epoch forward only, never back, and logs `event` (a `user` revocation) in the same
+   * transaction; returns the logged event.
+   */
+  advanceEpoch(userId: string, epoch: number, event: RevocationWindow): Promise<RevocationEvent>;
 }
 
 export interface NewSession extends Omit<Session, 'revokedAt'> {
@@ -67,10 +70,17 @@ export interface SessionStore {
   /** Whether the session was started while its user's password change was pending. */
   isSessionPasswordChangeRequired(id: string): Promise<boolean>;
   /**
-   * Marks sessions revoked and deletes their refresh tokens. Returns the IDs that were active and
-   * are now revoked (already revoked ones are not returned), so callers log each revocation once.
+   * Marks sessions revoked, deletes their refresh tokens and logs a `session` revocation event for
+   * each, at `now` until `eventUntil(id)`, in one transaction: no revocation is recorded without
+   * the event other instances learn of it from. Returns the events of the sessions that were
+   * active and are now revoked (already revoked ones get none), so callers deliver each once.
    */
-  revokeSessions(ids: readonly string[], now: number, reason: RevokeReason): Promise<string[]>;
+  revokeSessions(
+    ids: readonly string[],
+    now: number,
+    reason: RevokeReason,
+    eventUntil: (sessionId: string) => number,
+  ): Promise<RevocationEvent[]>;
   /**
    * Replaces the cookie secret of a live session: the browser gets a new session cookie for the
    * same login after a privilege change, and the old value stops working.
@@ -110,6 +120,12 @@ export interface RefreshTokenStore {
    * token gets at most one successor.
    */
   rotateRefreshToken(input: RotateRefreshTokenInput): Promise<'rotated' | 'already_rotated'>;
+}
+
+/** When a revocation event takes effect and until when it matters. */
+export interface RevocationWindow {
+  readonly at: number;
+  readonly until: number;
 }
 
 export interface RevocationLog {

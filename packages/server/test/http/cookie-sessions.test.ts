@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CookieJar } from 'tough-cookie';
 import type { LightMyRequestResponse } from 'fastify';
+import { DependencyUnavailableError } from '../../src/core/errors.js';
 import {
   PASSWORD,
   json,
@@ -197,6 +198,31 @@ describe('cookie sessions', () => {
       headers: { cookie: `__Host-lk_session=${value}` },
     });
     assert.equal(replay.statusCode, 401);
+  });
+
+  it('leaves no cached cookie alive when a logout commits but its answer is lost', async () => {
+    const user = await signUp(server);
+    const browser = new Browser(server);
+    await browser.login(user.email);
+    const current = await browser.request('GET', '/v1/session'); // now in the session cache
+    assert.equal(current.statusCode, 200);
+    const sessionId = (json(current)['session'] as { id: string }).id;
+    const storage = server.services.storage;
+    const revokeSessions = storage.revokeSessions.bind(storage);
+    // The store commits, then the process hears nothing back (a crash, a cut connection).
+    storage.revokeSessions = async (...args) => {
+      await revokeSessions(...args);
+      throw new DependencyUnavailableError('database');
+    };
+    try {
+      assert.equal((await browser.request('DELETE', '/v1/session')).statusCode, 503);
+    } finally {
+      storage.revokeSessions = revokeSessions;
+    }
+    // Revoked in the store, refused from the cache, and logged for every other instance.
+    assert.equal((await browser.request('GET', '/v1/session')).statusCode, 401);
+    const logged = await storage.listRevocations({ after: 0, limit: 1_000_000 });
+    assert.ok(logged.some((event) => event.kind === 'session' && event.subjectId === sessionId));
   });
 
   it('answers unknown and malformed cookies with 401 and creates nothing', async () => {

@@ -127,10 +127,13 @@ describe('PostgreSQL storage', { skip }, () => {
             now: T0 + 1,
             idleExpiresAt: T0 + 2,
           }),
-          second.revokeSessions([sessionId], T0 + 1, 'logout'),
+          second.revokeSessions([sessionId], T0 + 1, 'logout', () => T0 + 60_000),
         ]);
         assert.ok(rotated === 'rotated' || rotated === 'already_rotated');
-        assert.deepEqual(revoked, [sessionId]);
+        assert.deepEqual(
+          revoked.map((event) => event.subjectId),
+          [sessionId],
+        );
         assert.equal((await first.findSessionById(sessionId))?.revokedAt, T0 + 1);
         assert.equal(await first.findRefreshToken(tokenHash), null);
         assert.equal(await first.findRefreshToken(`${tokenHash}_next`), null);

@@ -15,7 +15,13 @@ import type {
   UserStatus,
   UserWithPassword,
 } from '../../core/model.js';
-import type { NewSession, NewUser, RotateRefreshTokenInput, Storage } from '../../ports/storage.js';
+import type {
+  NewSession,
+  NewUser,
+  RevocationWindow,
+  RotateRefreshTokenInput,
+  Storage,
+} from '../../ports/storage.js';
 import { PreparedQuery, type OnPrepare, type Param } from './prepared-query.js';
 import type {
   Database,
@@ -271,13 +277,21 @@ export class SqlStorage implements Storage {
       .execute();
   }
 
-  async advanceEpoch(userId: string, epoch: number): Promise<void> {
-    await this.db
-      .updateTable('users')
-      .set({ epoch })
-      .where('id', '=', userId)
-      .where('epoch', '<', epoch)
-      .execute();
+  async advanceEpoch(
+    userId: string,
+    epoch: number,
+    event: RevocationWindow,
+  ): Promise<RevocationEvent> {
+    return inTransaction(this.db, async (trx) => {
+      await trx
+        .updateTable('users')
+        .set({ epoch })
+        .where('id', '=', userId)
+        .where('epoch', '<', epoch)
+        .execute();
+      const [logged] = await logRevocations(trx, [{ kind: 'user', subjectId: userId, ...event }]);
+      return logged!;
+    });
   }
 
   // --- sessions ------------------------------------------------------------------------------
@@ -371,7 +385,8 @@ export class SqlStorage implements Storage {
     ids: readonly string[],
     now: number,
     reason: RevokeReason,
-  ): Promise<string[]> {
+    eventUntil: (sessionId: string) => number,
+  ): Promise<RevocationEvent[]> {
     if (ids.length === 0) return [];
     return inTransaction(this.db, async (trx) => {
       const revoked = await trx
@@ -382,7 +397,15 @@ export class SqlStorage implements Storage {
         .returning('id')
         .execute();
       await trx.deleteFrom('refresh_tokens').where('session_id', 'in', ids).execute();
-      return revoked.map((row) => row.id);
+      return logRevocations(
+        trx,
+        revoked.map(({ id }) => ({
+          kind: 'session',
+          subjectId: id,
+          at: now,
+          until: eventUntil(id),
+        })),
+      );
     });
   }
 
@@ -455,12 +478,8 @@ export class SqlStorage implements Storage {
   // --- revocation log ------------------------------------------------------------------------
 
   async appendRevocation(event: Omit<RevocationEvent, 'seq'>): Promise<RevocationEvent> {
-    const row = await this.db
-      .insertInto('revocations')
-      .values({ kind: event.kind, subject_id: event.subjectId, at: event.at, until: event.until })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
-    return { ...event, seq: Number(row.seq) };
+    const [logged] = await logRevocations(this.db, [event]);
+    return logged!;
   }
 
   async listRevocations(query: {
@@ -630,6 +649,27 @@ export class SqlStorage implements Storage {
     await this.db.destroy();
     if (this.maintenanceDb !== this.db) await this.maintenanceDb.destroy();
   }
+}
+
+/** Appends events to the revocation log through `db` (a transaction, when it must be atomic). */
+async function logRevocations(
+  db: Kysely<Database>,
+  events: ReadonlyArray<Omit<RevocationEvent, 'seq'>>,
+): Promise<RevocationEvent[]> {
+  if (events.length === 0) return [];
+  const rows = await db
+    .insertInto('revocations')
+    .values(
+      events.map((event) => ({
+        kind: event.kind,
+        subject_id: event.subjectId,
+        at: event.at,
+        until: event.until,
+      })),
+    )
+    .returning(['seq', 'kind', 'subject_id', 'at', 'until'])
+    .execute();
+  return rows.map(toRevocation);
 }
 
 function toRevocation(row: {
