@@ -251,7 +251,8 @@ function isUnavailable(error: unknown): boolean {
  * PostgreSQL, or committed just before: the operations are written so a retry of either is safe (a retried refresh gets the same successor within the grace window).
  */
 function failClosed(storage: SqlStorage): SqlStorage {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // By function, not by name: a method replaced on the instance gets a wrapper of its own.
+  const wrapped = new WeakMap<object, unknown>();
   const translate = (error: unknown): never => {
     throw isUnavailable(error)
       ? new DependencyUnavailableError('database', { cause: error })
@@ -261,13 +262,13 @@ function failClosed(storage: SqlStorage): SqlStorage {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== 'function') return value;
-      let method = wrapped.get(property);
+      let method = wrapped.get(value);
       if (method === undefined) {
         method = (...args: unknown[]): unknown => {
           const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
           return result instanceof Promise ? result.catch(translate) : result;
         };
-        wrapped.set(property, method);
+        wrapped.set(value, method);
       }
       return method;
     },
