@@ -37,6 +37,7 @@ export function startBackgroundTasks(
     const now = services.clock.now();
     await services.storage.pruneRevocations(now);
     await services.storage.pruneAudit(now - services.config.audit.retention * 1000);
+    await services.storage.pruneKnownDevices(now - services.config.risk.forgetDevicesAfter * 1000);
     await services.keys.pruneExpired();
   }
 

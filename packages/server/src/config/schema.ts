@@ -269,6 +269,8 @@ export const fileShape = {
     geoDatabase: field(nullable(nonEmptyString), null),
     // Faster than an airliner between two uses is impossible travel.
     maxTravelSpeedKmh: field(integer(1, 1_000_000), 1000),
+    // A device not used to log in for this long is forgotten: its next login is a new device.
+    forgetDevicesAfter: field(ttl, '180d'),
     actions: group({
       userAgentChanged: field(riskAction, 'reauthenticate'),
       networkChanged: field(riskAction, 'audit'),

@@ -94,6 +94,8 @@ export interface LatchkeyConfig {
     /** Path of a MaxMind DB file (GeoLite2/GeoIP2 City or Country); `null`: no geo data. */
     readonly geoDatabase: string | null;
     readonly maxTravelSpeedKmh: number;
+    /** Seconds a known device is remembered after its last login. */
+    readonly forgetDevicesAfter: number;
     readonly actions: {
       readonly userAgentChanged: RiskAction;
       readonly networkChanged: RiskAction;

@@ -346,6 +346,23 @@ export function runStorageConformance(name: string, options: ConformanceOptions)
           anyKnown: false,
         });
       });
+
+      it('forgets devices by their last sighting', async () => {
+        const user = newUser();
+        await store.createUser(user);
+        await store.rememberDevice(user.id, 'laptop', T0 - 10_000);
+        await store.rememberDevice(user.id, 'laptop', T0 + 1_000); // seen again: kept
+        await store.rememberDevice(user.id, 'phone', T0 - 10_000);
+        assert.ok((await store.pruneKnownDevices(T0)) >= 1);
+        assert.deepEqual(await store.findKnownDevice(user.id, 'phone'), {
+          known: false,
+          anyKnown: true,
+        });
+        assert.deepEqual(await store.findKnownDevice(user.id, 'laptop'), {
+          known: true,
+          anyKnown: true,
+        });
+      });
     });
 
     describe('refresh tokens', () => {

@@ -159,6 +159,8 @@ export interface KnownDeviceStore {
   ): Promise<{ readonly known: boolean; readonly anyKnown: boolean }>;
   /** Adds the device, or moves its last sighting to `now`. */
   rememberDevice(userId: string, fingerprint: string, now: number): Promise<void>;
+  /** Forgets devices last seen before `before`; returns how many. */
+  pruneKnownDevices(before: number): Promise<number>;
 }
 
 export interface KeyStore {

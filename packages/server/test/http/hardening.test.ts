@@ -163,3 +163,23 @@ describe('audit retention', () => {
     }
   });
 });
+
+describe('known-device retention', () => {
+  it('forgets devices not used to log in for risk.forgetDevicesAfter', async () => {
+    const server = await startTestServer({ risk: { forgetDevicesAfter: '2d' } });
+    try {
+      const { storage } = server.services;
+      const user = await signUp(server);
+      const now = server.clock.now();
+      await storage.rememberDevice(user.id, 'stale', now - 3 * 86_400_000);
+      await storage.rememberDevice(user.id, 'recent', now - 86_400_000);
+      const tasks = startBackgroundTasks(server.services, { warn: () => undefined });
+      await tasks.runOnce();
+      tasks.stop();
+      assert.equal((await storage.findKnownDevice(user.id, 'stale')).known, false);
+      assert.equal((await storage.findKnownDevice(user.id, 'recent')).known, true);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -577,6 +577,14 @@ export class SqlStorage implements Storage {
       .execute();
   }
 
+  async pruneKnownDevices(before: number): Promise<number> {
+    const result = await this.maintenanceDb
+      .deleteFrom('known_devices')
+      .where('last_seen_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   // --- signing keys --------------------------------------------------------------------------
 
   async listSigningKeys(): Promise<readonly SigningKeyRecord[]> {
