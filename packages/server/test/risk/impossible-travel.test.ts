@@ -223,6 +223,7 @@ void describe('risk.geoDatabase', () => {
       enabled: true,
       geoDatabase: null,
       maxTravelSpeedKmh: 1000,
+      forgetDevicesAfter: 180 * 86_400,
       actions: {
         userAgentChanged: 'reauthenticate',
         networkChanged: 'audit',
