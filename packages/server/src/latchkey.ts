@@ -99,6 +99,7 @@ export async function createServices(
   const keys = new KeyRing(storage, {
     algorithm: config.tokens.algorithm,
     hs256Secret: config.tokens.hs256Secret,
+    encryptionSecret: config.keys.encryptionSecret,
     maxAccessTtlMs: ttl,
     clock,
   });

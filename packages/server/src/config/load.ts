@@ -33,6 +33,7 @@ const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   LATCHKEY_REDIS_URL: 'redisUrl',
   LATCHKEY_LOG_LEVEL: 'logLevel',
   LATCHKEY_HS256_SECRET: 'tokens.hs256Secret',
+  LATCHKEY_KEY_ENCRYPTION_SECRET: 'keys.encryptionSecret',
 };
 
 export function loadConfig(options: LoadConfigOptions): LatchkeyConfig {

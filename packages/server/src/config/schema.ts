@@ -238,6 +238,8 @@ export const fileShape = {
   ),
   keys: group({
     reloadInterval: field(timerInterval, '5s'),
+    // Encrypts the private signing keys in storage (AES-256-GCM); null: stored plain.
+    encryptionSecret: field(nullable(secret), null),
   }),
   // Failed logins, sign-ups and password changes, counted in the store so limits hold across
   // instances. Waits grow after the free failures; never a permanent lockout (NIST SP 800-63B-4).

@@ -72,6 +72,8 @@ export interface LatchkeyConfig {
   readonly keys: {
     /** How often a running server re-reads signing keys from storage (rotation by the CLI). */
     readonly reloadInterval: number;
+    /** Encrypts private signing keys at rest; `null` stores them plain. */
+    readonly encryptionSecret: string | null;
   };
   readonly throttle: {
     readonly accountFreeFailures: number;

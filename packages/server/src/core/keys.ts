@@ -14,6 +14,7 @@ import type { SigningAlgorithm } from '../config/types.js';
 import type { KeyStore } from '../ports/storage.js';
 import type { Clock } from './clock.js';
 import type { SigningKeyRecord } from './model.js';
+import { isSealed, openPrivateJwk, sealPrivateJwk, sealingKey } from './private-key-seal.js';
 
 export interface ActiveKey {
   readonly kid: string;
@@ -31,6 +32,8 @@ interface LoadedKey {
 export interface KeyRingOptions {
   readonly algorithm: SigningAlgorithm;
   readonly hs256Secret: string | null;
+  /** Encrypts private keys at rest (private-key-seal.ts); `null` stores them plain. */
+  readonly encryptionSecret: string | null;
   /** The longest access-token lifetime of any client: how long a retired key stays published. */
   readonly maxAccessTtlMs: number;
   readonly clock: Clock;
@@ -42,6 +45,7 @@ const UNKNOWN_KEY_RELOAD_MS = 1000;
 async function generateSigningKey(
   algorithm: Exclude<SigningAlgorithm, 'HS256'>,
   now: number,
+  sealWith: Buffer | null,
 ): Promise<SigningKeyRecord> {
   const options =
     algorithm === 'RS256' ? { extractable: true, modulusLength: 2048 } : { extractable: true };
@@ -53,18 +57,19 @@ async function generateSigningKey(
     kid,
     alg: algorithm,
     publicJwk: JSON.stringify({ ...publicJwk, kid, alg: algorithm, use: 'sig' }),
-    privateJwk: JSON.stringify(privateJwk),
+    privateJwk:
+      sealWith === null
+        ? JSON.stringify(privateJwk)
+        : sealPrivateJwk(JSON.stringify(privateJwk), kid, sealWith),
     createdAt: now,
     retiredAt: null,
   };
 }
 
-async function loadKey(record: SigningKeyRecord): Promise<LoadedKey> {
+async function loadKey(record: SigningKeyRecord, sealedWith: Buffer | null): Promise<LoadedKey> {
   const publicJwk = JSON.parse(record.publicJwk) as JWK;
-  const privateKey = (await importJWK(
-    JSON.parse(record.privateJwk) as JWK,
-    record.alg,
-  )) as CryptoKey;
+  const privateJwk = openPrivateJwk(record.privateJwk, record.kid, sealedWith);
+  const privateKey = (await importJWK(JSON.parse(privateJwk) as JWK, record.alg)) as CryptoKey;
   const publicKey = (await importJWK(publicJwk, record.alg)) as CryptoKey;
   return { record, privateKey, publicKey, publicJwk };
 }
@@ -73,6 +78,7 @@ export class KeyRing {
   private keys: LoadedKey[] = [];
   private lastUnknownKeyReload = 0;
   private readonly hmacKey: ActiveKey | null;
+  private readonly sealWith: Buffer | null;
 
   constructor(
     private readonly store: KeyStore,
@@ -89,14 +95,23 @@ export class KeyRing {
             key: new TextEncoder().encode(options.hs256Secret),
           }
         : null;
+    this.sealWith = options.encryptionSecret === null ? null : sealingKey(options.encryptionSecret);
   }
 
-  /** Loads keys and creates the first one (or one for a newly configured algorithm). */
+  /**
+   * Loads keys and creates the first one, or a new one for a newly configured algorithm or, once
+   * an encryption secret is configured, in place of a current key stored plain (the plain one is
+   * retired and deleted when its tokens have expired).
+   */
   async initialise(): Promise<void> {
     await this.reload();
     if (this.options.algorithm === 'HS256') return;
     const current = this.currentRecord();
-    if (!current || current.alg !== this.options.algorithm) {
+    if (
+      !current ||
+      current.alg !== this.options.algorithm ||
+      (this.sealWith !== null && !isSealed(current.privateJwk))
+    ) {
       await this.rotate();
     }
   }
@@ -110,7 +125,7 @@ export class KeyRing {
       loaded.push(
         existing && existing.record.retiredAt === record.retiredAt
           ? existing
-          : await loadKey(record),
+          : await loadKey(record, this.sealWith),
       );
     }
     this.keys = loaded;
@@ -122,7 +137,7 @@ export class KeyRing {
       throw new Error('HS256 keys come from tokens.hs256Secret: change the secret to rotate');
     }
     const now = this.options.clock.now();
-    const record = await generateSigningKey(this.options.algorithm, now);
+    const record = await generateSigningKey(this.options.algorithm, now, this.sealWith);
     await this.store.addSigningKey(record, now);
     await this.pruneExpired();
     await this.reload();

@@ -448,6 +448,7 @@ void describe('refusals', () => {
     const message = problemsOf({
       databaseUrl: 'mysql://root:hunter2-db@h/db',
       tokens: { algorithm: 'HS256', hs256Secret: 'hunter2-jwt' },
+      keys: { encryptionSecret: 'hunter2-kek' },
       resourceServers: [{ id: 'r', secret: 'hunter2-rs' }],
     }).join('\n');
     assert.doesNotMatch(message, /hunter2/);
@@ -552,6 +553,7 @@ void describe('environment overrides', () => {
         LATCHKEY_REDIS_URL: 'redis://cache',
         LATCHKEY_LOG_LEVEL: 'debug',
         LATCHKEY_HS256_SECRET: SECRET,
+        LATCHKEY_KEY_ENCRYPTION_SECRET: SECRET,
       },
     );
     assert.equal(config.port, 9090);
@@ -563,6 +565,7 @@ void describe('environment overrides', () => {
     assert.equal(config.redisUrl, 'redis://cache');
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.tokens.hs256Secret, SECRET);
+    assert.equal(config.keys.encryptionSecret, SECRET);
     assert.equal(config.tokens.algorithm, 'HS256');
   });
 

@@ -49,4 +49,64 @@ describe('signing keys across instances', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('keeps private keys encrypted in storage when keys.encryptionSecret is set', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-keys-'));
+    const secret = 'the key-encryption secret, 32 bytes or more';
+    const open = (encryptionSecret: string | null) =>
+      validateConfig({ dataDir, logLevel: 'silent', keys: { encryptionSecret } }, {});
+    const clock = new ManualClock(Math.floor(Date.now() / 1000) * 1000);
+    const start = async (encryptionSecret: string | null) =>
+      createServices(open(encryptionSecret), {
+        clock,
+        storage: await openSqliteStorage({ dataDir }),
+      });
+    const stored = async () => {
+      const storage = await openSqliteStorage({ dataDir });
+      try {
+        return await storage.listSigningKeys();
+      } finally {
+        await storage.close();
+      }
+    };
+    try {
+      // A key created without the secret is plain; the first start with it signs with a sealed
+      // key instead, and the plain one is only retired.
+      const plain = await start(null);
+      const signedUp = await plain.accounts.signUp('sealed@example.test', PASSWORD, {
+        ip: null,
+        userAgent: null,
+      });
+      assert.ok(signedUp.ok);
+      const api = plain.clients.get('api')!;
+      const before = await plain.accessTokens.issue(signedUp.user, api);
+      await plain.close();
+
+      const sealed = await start(secret);
+      const records = await stored();
+      const current = records.find((r) => r.retiredAt === null)!;
+      assert.match(current.privateJwk, /^lk-sealed-v1\./);
+      assert.doesNotMatch(current.privateJwk, /"d"/);
+      assert.equal(records.filter((r) => r.retiredAt !== null).length, 1);
+      const after = await sealed.accessTokens.issue(signedUp.user, api);
+      assert.ok(await sealed.accessTokens.verify(after.token), 'signs with the sealed key');
+      assert.ok(await sealed.accessTokens.verify(before.token), 'the retired key still verifies');
+      await sealed.keys.rotate();
+      assert.ok(
+        (await stored())
+          .filter((r) => r.retiredAt === null)[0]!
+          .privateJwk.startsWith('lk-sealed-v1.'),
+      );
+      await sealed.close();
+
+      // Without the secret, or with another one, an instance refuses to start.
+      await assert.rejects(start(null), /is encrypted: set keys\.encryptionSecret/);
+      await assert.rejects(
+        start(`${secret}, but another`),
+        /does not open with keys\.encryptionSecret/,
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
