@@ -193,6 +193,88 @@ describe('PostgreSQL storage', { skip }, () => {
     });
   });
 
+  describe('rotations batched per event-loop turn', () => {
+    let schema: string;
+    let store: SqlStorage;
+    before(async () => {
+      schema = await freshSchema();
+      store = await openPostgresStorage({ url: TEST_DATABASE_URL, schema });
+    });
+    after(() => store?.close());
+
+    /** One rotation to `successor`, with or without its audit event. */
+    const rotate = (tokenHash: string, successor: string, audit = true) =>
+      store.rotateRefreshToken({
+        presentedHash: tokenHash,
+        successor: { tokenHash: successor, sealed: `sealed ${successor}` },
+        now: T0 + 1,
+        idleExpiresAt: T0 + 5,
+        ...(audit
+          ? {
+              audit: {
+                type: 'token_refreshed' as const,
+                at: T0 + 1,
+                userId: null,
+                sessionId: null,
+                clientId: 'app',
+                ip: null,
+                userAgent: null,
+                detail: { successor },
+              },
+            }
+          : {}),
+      });
+
+    it('rotates every family of a batch, each with its own successor, slide and audit event', async () => {
+      const families = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => createFamily(store, `batch${i}`)),
+      );
+      const outcomes = await Promise.all(
+        families.map((f, i) => rotate(f.tokenHash, `${f.tokenHash}_next`, i % 2 === 0)),
+      );
+      assert.deepEqual(outcomes, Array(6).fill('rotated'));
+      for (const [i, f] of families.entries()) {
+        const next = await store.findRefreshToken(`${f.tokenHash}_next`);
+        assert.equal(next?.sessionId, f.sessionId);
+        const rotated = await store.findRefreshToken(f.tokenHash);
+        assert.equal(rotated?.successorHash, `${f.tokenHash}_next`);
+        assert.equal(rotated?.successorSealed, `sealed ${f.tokenHash}_next`);
+        assert.equal((await store.findSessionById(f.sessionId))?.idleExpiresAt, T0 + 5);
+        const audited = (await store.listAudit({ type: 'token_refreshed', limit: 100 })).filter(
+          (e) => (e.detail as { successor?: string }).successor === `${f.tokenHash}_next`,
+        );
+        assert.equal(audited.length, i % 2 === 0 ? 1 : 0, `audit of family ${i}`);
+      }
+    });
+
+    it('gives a token presented twice in one batch one successor, and tells which request won', async () => {
+      const twice = await createFamily(store, 'twice');
+      const other = await createFamily(store, 'other');
+      const outcomes = await Promise.all([
+        rotate(twice.tokenHash, `${twice.tokenHash}_a`),
+        rotate(other.tokenHash, `${other.tokenHash}_next`),
+        rotate(twice.tokenHash, `${twice.tokenHash}_b`),
+      ]);
+      assert.equal(outcomes[1], 'rotated');
+      assert.deepEqual([outcomes[0], outcomes[2]].sort(), ['already_rotated', 'rotated']);
+      const winner = outcomes[0] === 'rotated' ? 'a' : 'b';
+      const loser = winner === 'a' ? 'b' : 'a';
+      assert.equal(
+        (await store.findRefreshToken(twice.tokenHash))?.successorHash,
+        `${twice.tokenHash}_${winner}`,
+      );
+      assert.ok(await store.findRefreshToken(`${twice.tokenHash}_${winner}`));
+      assert.equal(await store.findRefreshToken(`${twice.tokenHash}_${loser}`), null);
+      const [state] = await queryTestDatabase<{ current: number; total: number }>(
+        `select count(*) filter (where rotated_at is null)::int as current, count(*)::int as total
+           from refresh_tokens where session_id = $1`,
+        [twice.sessionId],
+        schema,
+      );
+      assert.deepEqual(state, { current: 1, total: 2 });
+    });
+  });
+
   describe('values', () => {
     let store: SqlStorage;
     before(async () => {

@@ -24,7 +24,7 @@ export interface RotationWriter {
 }
 
 /** The values a rotation binds, flat, as PreparedQuery names them. */
-interface RotationValues {
+export interface RotationValues {
   readonly presentedHash: string;
   readonly now: number;
   readonly idleExpiresAt: number;
@@ -33,9 +33,9 @@ interface RotationValues {
 }
 
 /** An audit event as stored: its detail as JSON text. */
-type AuditValues = Omit<NewAuditEvent, 'detail'> & { readonly detail: string };
+export type AuditValues = Omit<NewAuditEvent, 'detail'> & { readonly detail: string };
 
-const rotationValues = (input: RotateRefreshTokenInput): RotationValues => ({
+export const rotationValues = (input: RotateRefreshTokenInput): RotationValues => ({
   presentedHash: input.presentedHash,
   now: input.now,
   idleExpiresAt: input.idleExpiresAt,
@@ -43,7 +43,7 @@ const rotationValues = (input: RotateRefreshTokenInput): RotationValues => ({
   successorSealed: input.successor.sealed,
 });
 
-const auditValues = (event: NewAuditEvent): AuditValues => ({
+export const auditValues = (event: NewAuditEvent): AuditValues => ({
   type: event.type,
   at: event.at,
   userId: event.userId,

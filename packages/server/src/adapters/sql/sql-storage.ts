@@ -30,12 +30,8 @@ import type {
   SqlDialectName,
   UsersTable,
 } from './schema.js';
-import {
-  AuditInsert,
-  GroupCommitRotation,
-  SingleStatementRotation,
-  type RotationWriter,
-} from './refresh-rotation.js';
+import { BatchedRotation } from './batched-rotation.js';
+import { AuditInsert, GroupCommitRotation, type RotationWriter } from './refresh-rotation.js';
 import { SqlThrottleStore } from './sql-throttle-store.js';
 import { inTransaction } from './transactions.js';
 
@@ -176,9 +172,7 @@ export class SqlStorage implements Storage {
     this.maintenanceDb = options.maintenanceDb ?? db;
     this.throttles = new SqlThrottleStore(db);
     this.rotations =
-      dialect === 'postgres'
-        ? new SingleStatementRotation(db, onPrepare)
-        : new GroupCommitRotation(db);
+      dialect === 'postgres' ? new BatchedRotation(db, onPrepare) : new GroupCommitRotation(db);
     this.audit = new AuditInsert(db, onPrepare);
     this.queries = prepareQueries(db, onPrepare);
   }
