@@ -3,8 +3,6 @@
 // gets 503 `service_unavailable` within the configured bound instead of hanging, nothing is
 // half-written, and the server serves again without a restart.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { validateConfig } from '../../src/config/load.js';
@@ -22,6 +20,7 @@ import {
   type Reply,
 } from '../support/instances.js';
 import { createTestSchema, dropTestSchema, postgresSkip } from '../support/postgres.js';
+import { TcpLink } from '../support/tcp-link.js';
 
 const skip = await postgresSkip();
 /** Seconds: the shortest timeout the config takes, so the waits below stay short. */
@@ -51,71 +50,6 @@ async function timed(request: Promise<Reply>): Promise<{ reply: Reply; ms: numbe
 function assertUnavailable(reply: Reply, what: string): void {
   assert.equal(reply.status, 503, `${what}: ${reply.status} ${reply.text}`);
   assertNoInternals(reply, what);
-}
-
-/**
- * A TCP relay to PostgreSQL whose open connections can be stalled: their bytes stop flowing both
- * ways while the sockets stay open, as behind a partition that drops packets. Connections opened
- * afterwards pass normally.
- */
-class StallingRelay {
-  private readonly flowing = new Set<[Socket, Socket]>();
-  private readonly stalled = new Set<Socket>();
-
-  private constructor(private readonly server: Server) {}
-
-  static async open(target: URL): Promise<StallingRelay> {
-    const relay: StallingRelay = new StallingRelay(
-      createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        const pair: [Socket, Socket] = [client, upstream];
-        relay.flowing.add(pair);
-        for (const socket of pair) {
-          socket.on('error', () => undefined);
-          socket.on('close', () => {
-            relay.flowing.delete(pair);
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
-      }),
-    );
-    relay.server.listen(0, '127.0.0.1');
-    await once(relay.server, 'listening');
-    return relay;
-  }
-
-  /** `url` with its host and port replaced by the relay's. */
-  urlFor(url: string): string {
-    const relayed = new URL(url);
-    const address = this.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    relayed.hostname = '127.0.0.1';
-    relayed.port = String(address.port);
-    return relayed.toString();
-  }
-
-  /** Stalls every connection open now; returns how many. */
-  stallOpenConnections(): number {
-    const count = this.flowing.size;
-    for (const [client, upstream] of this.flowing) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-      this.stalled.add(client).add(upstream);
-    }
-    this.flowing.clear();
-    return count;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.stalled) socket.destroy();
-    for (const pair of this.flowing) for (const socket of pair) socket.destroy();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
 }
 
 describe('PostgreSQL that does not answer', { skip, timeout: 120_000 }, () => {
@@ -159,12 +93,12 @@ describe('PostgreSQL that does not answer', { skip, timeout: 120_000 }, () => {
   });
 
   it('answers 503 when the connection stops answering, then serves on fresh connections', async () => {
-    const relay = await StallingRelay.open(new URL(schemaDatabaseUrl(schema)));
-    const server = await startOn(relay.urlFor(schemaDatabaseUrl(schema)));
-    // The relay goes first: closing it frees the server's stalled connections to end.
+    const relay = await TcpLink.open(schemaDatabaseUrl(schema), 5432);
+    const server = await startOn(relay.url());
+    // The relay goes first: cutting it frees the server's stalled connections to end.
     cleanups.push(
       () => server.close(),
-      () => relay.close(),
+      () => relay.cut(),
     );
     const user = await signUp(server.url);
     const pair = await tokenLogin(server.url, user.email);

@@ -23,9 +23,10 @@ import {
   type Reply,
 } from '../support/instances.js';
 import { createTestSchema, dropTestSchema } from '../support/postgres.js';
+import type { TcpLink } from '../support/tcp-link.js';
 import {
   PrivateRedis,
-  RedisLink,
+  openRedisLink,
   deleteRedisKeys,
   randomRedisPrefix,
   scaleSkip,
@@ -176,11 +177,11 @@ describe(
 );
 
 describe('Redis cut off while its data survives (partition)', { skip, timeout: 90_000 }, () => {
-  let link: RedisLink | undefined;
+  let link: TcpLink | undefined;
   let latchkey: Latchkey | undefined;
 
   before(async () => {
-    link = await RedisLink.open();
+    link = await openRedisLink();
     latchkey = new Latchkey(link.url());
     await latchkey.start();
   });

@@ -3,11 +3,10 @@
 // unreachable Redis skips the tests that need it; in CI (CI=true) it fails them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort } from './instances.js';
 import { postgresUnavailable } from './postgres.js';
+import { TcpLink } from './tcp-link.js';
 
 /** The shared test Redis: LATCHKEY_TEST_REDIS_URL, else the one this machine runs. */
 export const REDIS_TEST_URL = process.env['LATCHKEY_TEST_REDIS_URL'] || 'redis://127.0.0.1:6379';
@@ -184,65 +183,7 @@ export class PrivateRedis {
   }
 }
 
-/**
- * A TCP relay in front of a Redis that the test can cut (every connection dropped, new ones
- * refused) and restore on the same port: Redis unreachable while its data survives, as in a
- * network partition.
- */
-export class RedisLink {
-  private readonly sockets = new Set<Socket>();
-  private server: Server | null = null;
-
-  private constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  static async open(targetUrl = REDIS_TEST_URL): Promise<RedisLink> {
-    const target = new URL(targetUrl);
-    const link = new RedisLink(await freePort(), {
-      host: target.hostname,
-      port: Number(target.port || 6379),
-    });
-    await link.restore();
-    return link;
-  }
-
-  /** The relay's URL, with the target's credentials and database. */
-  url(targetUrl = REDIS_TEST_URL): string {
-    const url = new URL(targetUrl);
-    url.hostname = '127.0.0.1';
-    url.port = String(this.port);
-    return url.toString();
-  }
-
-  async restore(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          this.sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+/** A link (support/tcp-link.ts) to the test Redis, or to the one at `targetUrl`. */
+export function openRedisLink(targetUrl = REDIS_TEST_URL): Promise<TcpLink> {
+  return TcpLink.open(targetUrl, 6379);
 }
