@@ -17,6 +17,7 @@ import {
   auditValues,
   rotationValues,
   SingleStatementRotation,
+  type PendingRotation,
   type RotationOutcome,
   type RotationWriter,
 } from './refresh-rotation.js';
@@ -40,12 +41,6 @@ interface BatchValues {
   readonly auditDetails: ReadonlyArray<string | null>;
 }
 
-interface Pending {
-  readonly input: RotateRefreshTokenInput;
-  readonly resolve: (outcome: RotationOutcome) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * Rotations queued during one turn are sent at its end as one statement and answered when it has
  * committed. Inside it, each rotation is what the single statement does: sessions locked first
@@ -58,7 +53,7 @@ interface Pending {
  * tried again alone, so one cannot fail the others.
  */
 export class BatchedRotation implements RotationWriter {
-  private queue: Pending[] = [];
+  private queue: PendingRotation[] = [];
   private readonly single: SingleStatementRotation;
   private readonly batch: PreparedQuery<BatchValues, { successor_hash: string }>;
 
@@ -136,7 +131,7 @@ export class BatchedRotation implements RotationWriter {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 1) {
-      const [only] = batch as [Pending];
+      const [only] = batch as [PendingRotation];
       this.single.rotate(only.input).then(only.resolve, only.reject);
       return;
     }

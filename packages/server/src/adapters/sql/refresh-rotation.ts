@@ -178,7 +178,8 @@ function rotationStatement(
     .select('won.session_id');
 }
 
-interface Pending {
+/** A rotation waiting for its batch, and how to answer it. */
+export interface PendingRotation {
   readonly input: RotateRefreshTokenInput;
   readonly resolve: (outcome: RotationOutcome) => void;
   readonly reject: (error: unknown) => void;
@@ -195,7 +196,7 @@ interface Pending {
  * rotation is tried again in a transaction of its own, so one cannot fail the others.
  */
 export class GroupCommitRotation implements RotationWriter {
-  private queue: Pending[] = [];
+  private queue: PendingRotation[] = [];
   private flushScheduled = false;
   private readonly statements: RotationStatements;
 
