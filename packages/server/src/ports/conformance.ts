@@ -30,7 +30,8 @@ function newUser(overrides: Partial<NewUser> = {}): NewUser {
   };
 }
 
-function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSession {
+/** A hybrid session of `userId` as the suite stores them; exported for adapters' own tests. */
+export function newSession(userId: string, overrides: Partial<NewSession> = {}): NewSession {
   return {
     id: unique('ses'),
     userId,

@@ -10,7 +10,7 @@ import { openStorage } from '../../src/adapters/open-storage.js';
 import { KNOWN_MIGRATIONS } from '../../src/adapters/sql/migrations.js';
 import { openPostgresStorage } from '../../src/adapters/sql/postgres.js';
 import type { SqlStorage } from '../../src/adapters/sql/sql-storage.js';
-import { runStorageConformance } from '../../src/ports/conformance.js';
+import { newSession, runStorageConformance } from '../../src/ports/conformance.js';
 import {
   TEST_DATABASE_URL,
   createTestSchema,
@@ -38,19 +38,7 @@ async function createFamily(store: SqlStorage, prefix: string) {
   const owner = user(randomSchemaName(prefix));
   await store.createUser(owner);
   const sessionId = `ses_${owner.id}`;
-  await store.createSession({
-    id: sessionId,
-    userId: owner.id,
-    clientId: 'app',
-    strategy: 'hybrid',
-    secretHash: null,
-    createdAt: T0,
-    lastSeenAt: T0,
-    idleExpiresAt: T0 + 3_600_000,
-    expiresAt: T0 + 86_400_000,
-    ip: null,
-    userAgent: null,
-  });
+  await store.createSession(newSession(owner.id, { id: sessionId }));
   const tokenHash = `rt_${owner.id}`;
   await store.createRefreshToken({ tokenHash, sessionId, createdAt: T0 });
   return { sessionId, tokenHash };
