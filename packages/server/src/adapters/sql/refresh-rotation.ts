@@ -3,6 +3,7 @@
 // differs is what one rotation costs around it, which is most of what a refresh costs:
 //  - PostgreSQL: one statement. Each statement is a network round trip; the five steps of a
 //    rotation as separate statements, with BEGIN and COMMIT, made a refresh seven of them.
+//    Rotations that arrive together go as one such statement over arrays (batched-rotation.ts).
 //  - SQLite: group commit. A statement is a function call, but a commit writes every page the
 //    transaction dirtied to the WAL (about ten per rotation, two write calls each), and was more
 //    than half of a rotation's time in SQLite. Rotations that arrive together share one
